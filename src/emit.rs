@@ -1,0 +1,73 @@
+//! Emit: the dataset and its schema, written atomically.
+//!
+//! A run writes `dataset.json` and `dataset.schema.json` into its output
+//! folder. Each file is written to a temporary file in the same folder,
+//! flushed to disk, then renamed over the old one, so an interrupted run
+//! never leaves a half-written dataset: readers see the old file or the new
+//! one, nothing in between.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::model::{dataset_schema, Dataset};
+
+/// Serialise a value as the project's canonical JSON: pretty, two-space
+/// indent, keys in declaration order (maps are `BTreeMap`s), newline at end.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(value).context("serialising JSON")?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Write `bytes` to `path` atomically: temporary file, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        f.sync_all().with_context(|| format!("flushing {}", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Paths of what a run writes.
+pub struct Written {
+    pub dataset: PathBuf,
+    pub schema: PathBuf,
+}
+
+/// Write the dataset and its schema into `out_dir` (created if needed).
+pub fn write_dataset(out_dir: &Path, dataset: &Dataset) -> Result<Written> {
+    fs::create_dir_all(out_dir).with_context(|| format!("creating output folder {}", out_dir.display()))?;
+    let schema = out_dir.join("dataset.schema.json");
+    write_atomic(&schema, &to_json(&dataset_schema())?)?;
+    let data = out_dir.join("dataset.json");
+    write_atomic(&data, &to_json(dataset)?)?;
+    Ok(Written { dataset: data, schema })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dataset.json");
+        write_atomic(&p, b"old").unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+    }
+}

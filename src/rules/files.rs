@@ -1,0 +1,720 @@
+//! The typed shape of each rules file and its compiled form.
+//!
+//! Each `*File` struct is exactly what the TOML file may contain (unknown keys
+//! are errors, so a misspelt key is reported rather than ignored); `compile`
+//! checks what serde cannot (regular expressions, references between
+//! entries, value ranges) and builds the form the pipeline uses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::phrases::{normalise, PhraseEntry, PhraseTable};
+use super::RulesError;
+use crate::model::{Direction, DocKind, Frequency, GoodIs, KeyKind, MeasureStatus, MilestoneStatus};
+
+fn compile_regexes(list: &[Spanned<String>], file: &str, src: &str) -> Result<Vec<Regex>, RulesError> {
+    list.iter()
+        .map(|p| {
+            Regex::new(p.get_ref())
+                .map_err(|e| RulesError::at(file, src, p.span().start, format!("invalid regular expression: {e}")))
+        })
+        .collect()
+}
+
+fn phrase_list(list: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| normalise(s)).filter(|s| !s.is_empty()).collect();
+    v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    v
+}
+
+// ---------------------------------------------------------------- columns.toml
+
+/// Roles of the columns of a milestone tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneColumn {
+    Outcome,
+    Action,
+    Target,
+    Status,
+    Rationale,
+    Ref,
+    Lead,
+}
+
+/// Roles of the columns of a performance scorecard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureColumn {
+    Ref,
+    Title,
+    GoodIs,
+    Frequency,
+    Target,
+    Value,
+    Status,
+    Direction,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsFile {
+    milestone: Vec<PhraseEntry<MilestoneColumn>>,
+    measure: Vec<PhraseEntry<MeasureColumn>>,
+}
+
+/// Column-header synonyms.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub milestone: PhraseTable<MilestoneColumn>,
+    pub measure: PhraseTable<MeasureColumn>,
+}
+
+impl ColumnsFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Columns, RulesError> {
+        Ok(Columns {
+            milestone: PhraseTable::compile(&self.milestone, file, src)?,
+            measure: PhraseTable::compile(&self.measure, file, src)?,
+        })
+    }
+}
+
+impl Columns {
+    /// The role of a milestone-tracker column from its header text.
+    pub fn milestone_role(&self, header: &str) -> Option<MilestoneColumn> {
+        self.milestone.exact(header).or_else(|| self.milestone.longest_within(header))
+    }
+
+    /// The role of a scorecard column from its header text.
+    pub fn measure_role(&self, header: &str) -> Option<MeasureColumn> {
+        self.measure.exact(header).or_else(|| self.measure.longest_within(header))
+    }
+}
+
+// --------------------------------------------------------------- statuses.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusesFile {
+    milestone: Vec<PhraseEntry<MilestoneStatus>>,
+    #[serde(default)]
+    measure: Vec<PhraseEntry<MeasureStatus>>,
+    #[serde(default)]
+    direction: Vec<PhraseEntry<Direction>>,
+}
+
+/// Printed status words → canonical statuses.
+#[derive(Debug, Clone)]
+pub struct Statuses {
+    pub milestone: PhraseTable<MilestoneStatus>,
+    pub measure: PhraseTable<MeasureStatus>,
+    pub direction: PhraseTable<Direction>,
+}
+
+impl StatusesFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Statuses, RulesError> {
+        Ok(Statuses {
+            milestone: PhraseTable::compile(&self.milestone, file, src)?,
+            measure: PhraseTable::compile(&self.measure, file, src)?,
+            direction: PhraseTable::compile(&self.direction, file, src)?,
+        })
+    }
+}
+
+// ------------------------------------------------------------------- keys.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysFile {
+    titles: Vec<PhraseEntry<KeyKind>>,
+    measure_status: Vec<PhraseEntry<MeasureStatus>>,
+    direction: Vec<PhraseEntry<Direction>>,
+    milestone_status: Vec<PhraseEntry<MilestoneStatus>>,
+}
+
+/// Scorecard-key wording: which legend a heading introduces, and what each
+/// label means.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub titles: PhraseTable<KeyKind>,
+    pub measure_status: PhraseTable<MeasureStatus>,
+    pub direction: PhraseTable<Direction>,
+    pub milestone_status: PhraseTable<MilestoneStatus>,
+}
+
+impl KeysFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Keys, RulesError> {
+        Ok(Keys {
+            titles: PhraseTable::compile(&self.titles, file, src)?,
+            measure_status: PhraseTable::compile(&self.measure_status, file, src)?,
+            direction: PhraseTable::compile(&self.direction, file, src)?,
+            milestone_status: PhraseTable::compile(&self.milestone_status, file, src)?,
+        })
+    }
+}
+
+// ----------------------------------------------------------------- themes.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemesFile {
+    theme: Vec<ThemeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeEntry {
+    key: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    /// Keys of themes whose actions may have moved here in a reorganisation.
+    #[serde(default)]
+    related: Vec<Spanned<String>>,
+}
+
+/// One canonical theme.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub key: String,
+    pub name: String,
+    pub related: Vec<String>,
+}
+
+/// Theme aliases → canonical theme keys, and the crosswalk between themes.
+#[derive(Debug, Clone)]
+pub struct Themes {
+    pub themes: Vec<Theme>,
+    table: PhraseTable<String>,
+}
+
+impl ThemesFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Themes, RulesError> {
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        let valid_key =
+            Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").map_err(|e| RulesError::at(file, src, 0, e.to_string()))?;
+        for t in &self.theme {
+            if !valid_key.is_match(t.key.get_ref()) {
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    t.key.span().start,
+                    format!(
+                        "theme key {:?} must be lower-case words joined by hyphens, e.g. \"thriving-neighbourhoods\"",
+                        t.key.get_ref()
+                    ),
+                ));
+            }
+            if seen.insert(t.key.get_ref().clone(), ()).is_some() {
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    t.key.span().start,
+                    format!("theme key {:?} is defined twice", t.key.get_ref()),
+                ));
+            }
+        }
+        let mut entries = Vec::new();
+        let mut themes = Vec::new();
+        for t in &self.theme {
+            for r in &t.related {
+                if !seen.contains_key(r.get_ref()) {
+                    return Err(RulesError::at(
+                        file,
+                        src,
+                        r.span().start,
+                        format!("related theme {:?} is not a theme key in this file", r.get_ref()),
+                    ));
+                }
+            }
+            let mut phrases = t.aliases.clone();
+            phrases.push(t.name.clone());
+            phrases.push(t.key.get_ref().replace('-', " "));
+            entries.push(PhraseEntry { canonical: t.key.get_ref().clone(), phrases, patterns: vec![] });
+            themes.push(Theme {
+                key: t.key.get_ref().clone(),
+                name: t.name.clone(),
+                related: t.related.iter().map(|r| r.get_ref().clone()).collect(),
+            });
+        }
+        Ok(Themes { themes, table: PhraseTable::compile(&entries, file, src)? })
+    }
+}
+
+impl Themes {
+    /// The canonical key of a printed theme name.
+    pub fn key_for(&self, printed: &str) -> Option<String> {
+        self.table.exact(printed).or_else(|| self.table.longest_within(printed))
+    }
+
+    /// Whether actions may move between these two themes (same theme, or
+    /// related either way in the crosswalk).
+    pub fn related(&self, a: &str, b: &str) -> bool {
+        a == b
+            || self.themes.iter().any(|t| {
+                (t.key == a && t.related.iter().any(|r| r == b)) || (t.key == b && t.related.iter().any(|r| r == a))
+            })
+    }
+}
+
+// ------------------------------------------------------------------ dates.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatesFile {
+    months: BTreeMap<String, Spanned<u32>>,
+    seasons: BTreeMap<String, SeasonSpan>,
+    ongoing: Vec<String>,
+    original: Vec<String>,
+    revised: Vec<String>,
+    from: Vec<String>,
+    #[serde(default)]
+    filler: Vec<String>,
+    #[serde(default)]
+    quarter_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeasonSpan {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// Date vocabulary (SPEC §3): month names, seasons, and the phrases that mark
+/// ongoing, original/revised and open-ended targets.
+#[derive(Debug, Clone)]
+pub struct Dates {
+    pub months: HashMap<String, u32>,
+    pub seasons: HashMap<String, SeasonSpan>,
+    /// Normalised phrases, longest first.
+    pub ongoing: Vec<String>,
+    pub original: Vec<String>,
+    pub revised: Vec<String>,
+    pub from: Vec<String>,
+    pub filler: Vec<String>,
+    pub quarter_words: Vec<String>,
+    /// The phrase lists above as case-insensitive regular expressions over
+    /// printed text, words separated by any punctuation or line break.
+    pub original_re: Regex,
+    pub revised_re: Regex,
+    pub ongoing_re: Regex,
+    pub from_re: Regex,
+}
+
+/// A regular expression matching any of `phrases` (normalised) as whole
+/// words in printed text, allowing any non-word characters between words.
+fn phrases_regex(phrases: &[String], file: &str, src: &str) -> Result<Regex, RulesError> {
+    let alts: Vec<String> =
+        phrases.iter().map(|p| p.split(' ').map(regex::escape).collect::<Vec<_>>().join(r"[\W_]+")).collect();
+    let pattern = if alts.is_empty() { r"\b\B".to_string() } else { format!(r"(?i)\b(?:{})\b", alts.join("|")) };
+    Regex::new(&pattern)
+        .map_err(|e| RulesError::at(file, src, 0, format!("cannot build a pattern from the phrases: {e}")))
+}
+
+impl DatesFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Dates, RulesError> {
+        let mut months = HashMap::new();
+        for (name, n) in &self.months {
+            if !(1..=12).contains(n.get_ref()) {
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    n.span().start,
+                    format!("month {name:?} must be a number from 1 to 12"),
+                ));
+            }
+            months.insert(normalise(name), *n.get_ref());
+        }
+        let mut seasons = HashMap::new();
+        for (name, span) in &self.seasons {
+            if !(1..=12).contains(&span.start) || !(1..=12).contains(&span.end) {
+                let at = src.find(name.as_str()).unwrap_or(0);
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    at,
+                    format!("season {name:?}: start and end must be months 1 to 12"),
+                ));
+            }
+            seasons.insert(normalise(name), *span);
+        }
+        let ongoing = phrase_list(&self.ongoing);
+        let original = phrase_list(&self.original);
+        let revised = phrase_list(&self.revised);
+        let from = phrase_list(&self.from);
+        Ok(Dates {
+            months,
+            seasons,
+            original_re: phrases_regex(&original, file, src)?,
+            revised_re: phrases_regex(&revised, file, src)?,
+            ongoing_re: phrases_regex(&ongoing, file, src)?,
+            from_re: phrases_regex(&from, file, src)?,
+            ongoing,
+            original,
+            revised,
+            from,
+            filler: phrase_list(&self.filler),
+            quarter_words: phrase_list(&self.quarter_words),
+        })
+    }
+}
+
+// --------------------------------------------------------------- document.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentFile {
+    kind: Vec<KindSignalEntry>,
+    carried_over: Vec<String>,
+    #[serde(default)]
+    plan_year: Vec<Spanned<String>>,
+    #[serde(default)]
+    as_of: Vec<Spanned<String>>,
+    #[serde(default)]
+    period: Vec<Spanned<String>>,
+    #[serde(default)]
+    noise: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindSignalEntry {
+    kind: DocKind,
+    #[serde(default = "one")]
+    weight: f64,
+    phrases: Vec<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A phrase whose presence in a document's text is evidence of its kind.
+#[derive(Debug, Clone)]
+pub struct KindSignal {
+    pub kind: DocKind,
+    pub weight: f64,
+    pub phrases: Vec<String>,
+}
+
+/// Document-level wording: kind signals, section markers, plan-year and
+/// as-of patterns, and lines that are page furniture.
+#[derive(Debug, Clone)]
+pub struct DocumentRules {
+    pub kinds: Vec<KindSignal>,
+    /// Normalised headings of carried-over sections, longest first.
+    pub carried_over: Vec<String>,
+    pub plan_year: Vec<Regex>,
+    pub as_of: Vec<Regex>,
+    pub period: Vec<Regex>,
+    pub noise: Vec<Regex>,
+}
+
+impl DocumentFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<DocumentRules, RulesError> {
+        let check_groups = |list: &[Spanned<String>], groups: &[&str], what: &str| -> Result<Vec<Regex>, RulesError> {
+            let res = compile_regexes(list, file, src)?;
+            for (re, spanned) in res.iter().zip(list) {
+                for g in groups {
+                    if !re.capture_names().flatten().any(|n| n == *g) {
+                        return Err(RulesError::at(
+                            file,
+                            src,
+                            spanned.span().start,
+                            format!("{what} pattern must have a named group (?P<{g}>…)"),
+                        ));
+                    }
+                }
+            }
+            Ok(res)
+        };
+        Ok(DocumentRules {
+            kinds: self
+                .kind
+                .iter()
+                .map(|k| KindSignal { kind: k.kind, weight: k.weight, phrases: phrase_list(&k.phrases) })
+                .collect(),
+            carried_over: phrase_list(&self.carried_over),
+            plan_year: check_groups(&self.plan_year, &["y1", "y2"], "plan_year")?,
+            as_of: check_groups(&self.as_of, &["date"], "as_of")?,
+            period: check_groups(&self.period, &["q", "y1", "y2"], "period")?,
+            noise: compile_regexes(&self.noise, file, src)?,
+        })
+    }
+}
+
+// --------------------------------------------------------------- measures.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuresFile {
+    frequency: Vec<PhraseEntry<Frequency>>,
+    good_is: Vec<PhraseEntry<GoodIs>>,
+    units: Vec<PhraseEntry<String>>,
+    priority_measure: Vec<String>,
+    #[serde(default)]
+    no_value: Vec<String>,
+}
+
+/// Scorecard wording: frequencies, polarity, units and priority markers.
+#[derive(Debug, Clone)]
+pub struct MeasureRules {
+    pub frequency: PhraseTable<Frequency>,
+    pub good_is: PhraseTable<GoodIs>,
+    pub units: PhraseTable<String>,
+    pub priority_measure: Vec<String>,
+    /// Cell texts that mean "no value" (n/a, tbc, …), normalised.
+    pub no_value: Vec<String>,
+}
+
+impl MeasuresFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<MeasureRules, RulesError> {
+        Ok(MeasureRules {
+            frequency: PhraseTable::compile(&self.frequency, file, src)?,
+            good_is: PhraseTable::compile(&self.good_is, file, src)?,
+            units: PhraseTable::compile(&self.units, file, src)?,
+            priority_measure: phrase_list(&self.priority_measure),
+            no_value: phrase_list(&self.no_value),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- symbols.toml
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolsFile {
+    font: Vec<FontEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FontEntry {
+    name: Spanned<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    glyphs: BTreeMap<String, String>,
+}
+
+/// Symbol-font tables: which Unicode glyph each code of a symbol font draws.
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    /// Canonical font name by normalised name or alias.
+    names: HashMap<String, String>,
+    /// Glyph table by canonical font name, indexed by the low byte of the code.
+    tables: HashMap<String, Vec<Option<String>>>,
+}
+
+/// Font names compared without case, spaces, hyphens, a subset prefix
+/// (`ABCDEF+Wingdings`) or a style suffix (`,Regular`).
+pub fn font_key(name: &str) -> String {
+    let name = match name.split_once('+') {
+        Some((prefix, rest)) if prefix.len() == 6 && prefix.chars().all(|c| c.is_ascii_uppercase()) => rest,
+        _ => name,
+    };
+    let name = name.split(',').next().unwrap_or(name);
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+}
+
+impl SymbolsFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Symbols, RulesError> {
+        let mut names = HashMap::new();
+        let mut tables = HashMap::new();
+        for font in &self.font {
+            let canonical = font.name.get_ref().clone();
+            let mut table = vec![None; 256];
+            for (code, glyph) in &font.glyphs {
+                let at = src[font.name.span().start..]
+                    .find(&format!("\"{code}\""))
+                    .map_or(font.name.span().start, |p| p + font.name.span().start);
+                let byte = u8::from_str_radix(code, 16).map_err(|_| {
+                    RulesError::at(
+                        file,
+                        src,
+                        at,
+                        format!("glyph code {code:?} of {canonical} must be two hex digits, e.g. \"E9\""),
+                    )
+                })?;
+                if glyph.is_empty() {
+                    return Err(RulesError::at(file, src, at, format!("glyph {code} of {canonical} is empty")));
+                }
+                table[byte as usize] = Some(glyph.clone());
+            }
+            names.insert(font_key(&canonical), canonical.clone());
+            for alias in &font.aliases {
+                names.insert(font_key(alias), canonical.clone());
+            }
+            tables.insert(canonical, table);
+        }
+        Ok(Symbols { names, tables })
+    }
+}
+
+impl Symbols {
+    /// The canonical name of a symbol font, if `font` is one (any spelling).
+    pub fn canonical_font(&self, font: &str) -> Option<&str> {
+        self.names.get(&font_key(font)).map(|s| s.as_str())
+    }
+
+    /// Whether `font` is a symbol font with a table here.
+    pub fn is_symbol_font(&self, font: &str) -> bool {
+        self.canonical_font(font).is_some()
+    }
+
+    /// The Unicode glyph drawn by character `ch` in symbol font `font`.
+    ///
+    /// `ch` may be the typed character (`é`, U+00E9) or its Private Use Area
+    /// form (U+F0E9), which is how Word stores `w:sym` codes and how many
+    /// PDF producers map symbol glyphs.
+    pub fn glyph(&self, font: &str, ch: char) -> Option<&str> {
+        let canonical = self.canonical_font(font)?;
+        let code = symbol_code(ch)?;
+        self.tables.get(canonical)?.get(code as usize)?.as_deref()
+    }
+}
+
+/// The one-byte code of a symbol-font character: Latin-1 as typed, or the
+/// Private Use Area form U+F020–U+F0FF.
+pub fn symbol_code(ch: char) -> Option<u8> {
+    let c = ch as u32;
+    match c {
+        0x20..=0xFF => Some(c as u8),
+        0xF020..=0xF0FF => Some((c - 0xF000) as u8),
+        _ => None,
+    }
+}
+
+// -------------------------------------------------------------- reconcile.toml
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileFile {
+    pub weights: Weights,
+    pub thresholds: Thresholds,
+    pub words: WordLists,
+    #[serde(default)]
+    pub spelling: BTreeMap<String, String>,
+    #[serde(default)]
+    pub acronyms: BTreeMap<String, String>,
+}
+
+/// Weight of each similarity feature in a link's score.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    pub tfidf: f64,
+    pub monge_elkan: f64,
+    pub ngram: f64,
+    pub same_outcome: f64,
+    pub same_activity: f64,
+    pub date_continuity: f64,
+    pub carried_over: f64,
+    pub same_theme: f64,
+}
+
+/// Decision thresholds on a link's score.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or above: linked automatically (if the runner-up is behind by `margin`).
+    pub auto: f64,
+    /// At or above (and below `auto`): linked for review.
+    pub review: f64,
+    /// How far the runner-up must be behind for an automatic decision.
+    pub margin: f64,
+    /// Stricter threshold for links across unrelated themes.
+    pub cross_theme: f64,
+    /// Minimum share of a split's second half for a split to be proposed.
+    pub split: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordLists {
+    pub lifecycle_verbs: Vec<String>,
+    pub generic_nouns: Vec<String>,
+    pub stopwords: Vec<String>,
+}
+
+pub type Reconcile = ReconcileFile;
+
+impl ReconcileFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Reconcile, RulesError> {
+        let t = &self.thresholds;
+        for (name, v) in [
+            ("auto", t.auto),
+            ("review", t.review),
+            ("margin", t.margin),
+            ("cross_theme", t.cross_theme),
+            ("split", t.split),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                let at = src.find(&format!("{name} ")).or_else(|| src.find(&format!("{name}="))).unwrap_or(0);
+                return Err(RulesError::at(file, src, at, format!("threshold {name} must be between 0 and 1")));
+            }
+        }
+        if t.review > t.auto {
+            let at = src.find("review").unwrap_or(0);
+            return Err(RulesError::at(file, src, at, "threshold review must not be above auto"));
+        }
+        Ok(self)
+    }
+}
+
+// -------------------------------------------------------------- overrides.toml
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesFile {
+    #[serde(default)]
+    pub must_link: Vec<Spanned<OverridePair>>,
+    #[serde(default)]
+    pub cannot_link: Vec<Spanned<OverridePair>>,
+}
+
+/// Two milestones an archivist says are (or are not) the same action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverridePair {
+    pub a: Endpoint,
+    pub b: Endpoint,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A milestone named by plan year and action text (normalised, so it survives
+/// re-ingestion), or by id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    #[serde(default)]
+    pub plan_year: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+pub type Overrides = OverridesFile;
+
+impl OverridesFile {
+    pub fn compile(self, file: &str, src: &str) -> Result<Overrides, RulesError> {
+        for pair in self.must_link.iter().chain(self.cannot_link.iter()) {
+            for end in [&pair.get_ref().a, &pair.get_ref().b] {
+                if end.action.is_none() && end.id.is_none() {
+                    return Err(RulesError::at(
+                        file,
+                        src,
+                        pair.span().start,
+                        "each side of an override needs `action` (with `plan_year`) or `id`",
+                    ));
+                }
+            }
+        }
+        Ok(self)
+    }
+}

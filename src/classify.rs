@@ -78,14 +78,61 @@ pub fn classify(doc: &LayoutDoc, rules: &Rules) -> Classification {
         _ => DocKind::Unknown,
     };
 
-    let as_of = as_of(&flat, rules);
-    let period = period(&flat, rules);
+    // Document-level statements live in paragraphs and table headers, not in
+    // the cells of a tracker (a rationale's "as at" is about that row).
+    let front = statement_text(doc, 60);
+    let statements = statement_text(doc, usize::MAX);
+    let period = period(&statements, rules);
+    let as_of = as_of(&front, rules).or_else(|| period.as_deref().and_then(period_end));
     // Without a stated plan year, the financial year of the progress date
     // (or of the reporting period) is the plan year being reported on.
     let plan_year = plan_year(&flat, rules)
         .or_else(|| as_of.as_deref().and_then(financial_year_of))
         .or_else(|| period.as_deref().map(|p| p.chars().take(7).collect()));
     Classification { kind, title: title(doc), plan_year, as_of, period, scores }
+}
+
+/// Paragraph text (the first `max_paragraphs`) and the header rows of
+/// tables, one line each.
+fn statement_text(doc: &LayoutDoc, max_paragraphs: usize) -> String {
+    let mut out = String::new();
+    let mut paragraphs = 0;
+    for b in &doc.blocks {
+        match b {
+            Block::Paragraph(p) => {
+                if paragraphs >= max_paragraphs {
+                    break;
+                }
+                paragraphs += 1;
+                out.push_str(&join_lines(&p.text));
+                out.push('\n');
+            }
+            Block::Table(t) if max_paragraphs == usize::MAX => {
+                for r in t.rows.iter().take(2) {
+                    for c in r.cells.iter().filter(|c| !c.is_continuation()) {
+                        out.push_str(&c.joined());
+                        out.push('\n');
+                    }
+                }
+            }
+            Block::Table(_) => {}
+        }
+    }
+    out
+}
+
+/// The last month of a reporting period: "2016/17 Q2" → "2016-09".
+fn period_end(period: &str) -> Option<String> {
+    let y1: i32 = period.get(0..4)?.parse().ok()?;
+    let q: u32 = period.rsplit('Q').next()?.trim().parse().ok()?;
+    let (year, month) = match q {
+        1 => (y1, 6),
+        2 => (y1, 9),
+        3 => (y1, 12),
+        4 => (y1 + 1, 3),
+        _ => return None,
+    };
+    Some(format!("{year}-{month:02}"))
 }
 
 /// The document's title: its metadata title, else its first heading-like

@@ -48,6 +48,9 @@ pub struct GoldMilestone {
     pub status: Option<String>,
     #[serde(default)]
     pub rationale: Option<String>,
+    /// `main` or `carried_over`; not scored when absent.
+    #[serde(default)]
+    pub section: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +149,7 @@ pub struct Counts {
     pub target_end_ok: usize,
     pub theme_key_ok: usize,
     pub outcome_ok: usize,
+    pub section_ok: usize,
     pub rationale_similarity_sum: f64,
     pub gold_measures: usize,
     pub found_measures: usize,
@@ -165,6 +169,7 @@ impl Counts {
         self.target_end_ok += o.target_end_ok;
         self.theme_key_ok += o.theme_key_ok;
         self.outcome_ok += o.outcome_ok;
+        self.section_ok += o.section_ok;
         self.rationale_similarity_sum += o.rationale_similarity_sum;
         self.gold_measures += o.gold_measures;
         self.found_measures += o.found_measures;
@@ -185,6 +190,7 @@ impl Counts {
             target_end: ratio(self.target_end_ok, m),
             theme_key: ratio(self.theme_key_ok, m),
             outcome: ratio(self.outcome_ok, m),
+            section: ratio(self.section_ok, m),
             rationale: if m == 0 { 1.0 } else { self.rationale_similarity_sum / m as f64 },
             measure_recall: ratio(self.found_measures, self.gold_measures),
             measure_status: ratio(self.measure_status_ok, self.found_measures),
@@ -204,6 +210,7 @@ pub struct Metrics {
     pub target_end: f64,
     pub theme_key: f64,
     pub outcome: f64,
+    pub section: f64,
     pub rationale: f64,
     pub measure_recall: f64,
     pub measure_status: f64,
@@ -320,6 +327,8 @@ fn score_doc(doc: &Document, gold: &Gold, ds: &Dataset) -> (Counts, Vec<(String,
         c.target_end_ok += (g.target_end == m.target.end) as usize;
         c.theme_key_ok += (g.theme_key == m.theme_key) as usize;
         c.outcome_ok += (g.outcome.as_deref().map(fold) == m.outcome.as_deref().map(fold)) as usize;
+        let section = serde_json::to_value(m.section).ok().and_then(|v| v.as_str().map(String::from));
+        c.section_ok += g.section.as_ref().is_none_or(|s| Some(s) == section.as_ref()) as usize;
         c.rationale_similarity_sum +=
             text_similarity(g.rationale.as_deref().unwrap_or(""), m.rationale.as_deref().unwrap_or(""));
     }
@@ -576,13 +585,13 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(s, "Milestones");
     let _ = writeln!(
         s,
-        "{:<48} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>9}",
-        "document", "rows", "prec", "recall", "status", "end", "theme", "outcome", "rationale"
+        "{:<48} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>9}",
+        "document", "rows", "prec", "recall", "status", "end", "theme", "outcome", "section", "rationale"
     );
     let row = |s: &mut String, name: &str, c: &Counts, m: &Metrics| {
         let _ = writeln!(
             s,
-            "{:<48} {:>9} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>9.3}",
+            "{:<48} {:>9} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>7.3} {:>9.3}",
             truncate(name, 48),
             format!("{}/{}", c.matched_rows, c.gold_rows),
             m.precision,
@@ -591,6 +600,7 @@ pub fn render(report: &Report) -> String {
             m.target_end,
             m.theme_key,
             m.outcome,
+            m.section,
             m.rationale
         );
     };

@@ -319,6 +319,10 @@ pub enum Decision {
 pub struct Link {
     /// The member this one continues.
     pub from: String,
+    /// In a proposal only: the milestone (in another series) that may
+    /// continue `from`, as a split or merge for review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     pub score: f64,
     pub decision: Decision,
     /// Each feature's contribution to the score.
@@ -345,6 +349,10 @@ pub struct SeriesMember {
     pub decision: Decision,
     /// The link to the previous member; null for the first member.
     pub link: Option<Link>,
+    /// Why an override shaped this member, e.g. the `cannot_link` rule that
+    /// kept it apart from a candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -7,6 +7,7 @@
 //! warning on the document saying what and where.
 
 pub mod dates;
+pub mod measures;
 pub mod symbols;
 
 use crate::model::{KeyEntry, Measure, Milestone, MilestoneStatus, MilestoneStatusValue, Provenance};

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{row_provenance, Parsed, RawMilestone};
+use super::{row_provenance, unbroken, Parsed, RawMilestone};
 use crate::layout::{join_lines, Block, LayoutDoc, Table};
 use crate::model::Section;
 use crate::rules::{normalise, MilestoneColumn, Rules};
@@ -55,7 +55,10 @@ pub fn column_map(table: &Table, rules: &Rules) -> Option<ColumnMap> {
                 continue;
             }
             headers[c] = text.clone();
-            let role = rules.columns.milestone_role(&text);
+            // A narrow header cell may break a word without a hyphen
+            // ("Good performa" / "nce is"): try the lines run together too.
+            let role =
+                rules.columns.milestone_role(&text).or_else(|| rules.columns.milestone_role(&unbroken(&cell.text)));
             // A role is taken by its first column only; a header cell spanning
             // two grid columns names the first.
             if role.is_some() && !roles.contains(&role) {

@@ -141,3 +141,10 @@ pub fn find_symbol(spans: &[Span], rules: &Rules) -> Option<StoredSymbol> {
         _ => None,
     }
 }
+
+/// Header text with its line breaks removed: words a narrow column broke
+/// without a hyphen joined again ("performa" + "nce is").
+pub fn unbroken(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.concat()
+}

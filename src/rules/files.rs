@@ -133,6 +133,18 @@ pub struct KeysFile {
     measure_status: Vec<PhraseEntry<MeasureStatus>>,
     direction: Vec<PhraseEntry<Direction>>,
     milestone_status: Vec<PhraseEntry<MilestoneStatus>>,
+    #[serde(default)]
+    default_measure_status: Vec<GlyphDefault<MeasureStatus>>,
+    #[serde(default)]
+    default_direction: Vec<GlyphDefault<Direction>>,
+}
+
+/// Glyphs that mean `canonical` in a document that has no key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlyphDefault<C> {
+    pub canonical: C,
+    pub glyphs: Vec<String>,
 }
 
 /// Scorecard-key wording: which legend a heading introduces, and what each
@@ -143,6 +155,8 @@ pub struct Keys {
     pub measure_status: PhraseTable<MeasureStatus>,
     pub direction: PhraseTable<Direction>,
     pub milestone_status: PhraseTable<MilestoneStatus>,
+    pub default_measure_status: Vec<GlyphDefault<MeasureStatus>>,
+    pub default_direction: Vec<GlyphDefault<Direction>>,
 }
 
 impl KeysFile {
@@ -152,7 +166,27 @@ impl KeysFile {
             measure_status: PhraseTable::compile(&self.measure_status, file, src)?,
             direction: PhraseTable::compile(&self.direction, file, src)?,
             milestone_status: PhraseTable::compile(&self.milestone_status, file, src)?,
+            default_measure_status: self.default_measure_status,
+            default_direction: self.default_direction,
         })
+    }
+}
+
+impl Keys {
+    /// Canonical meaning of a key label, as the vocabulary value of `kind`.
+    pub fn label_canonical(&self, kind: KeyKind, label: &str) -> Option<String> {
+        let as_str = |v: serde_json::Value| v.as_str().map(String::from);
+        match kind {
+            KeyKind::MeasureStatus => {
+                self.measure_status.longest_within(label).and_then(|c| serde_json::to_value(c).ok()).and_then(as_str)
+            }
+            KeyKind::Direction => {
+                self.direction.longest_within(label).and_then(|c| serde_json::to_value(c).ok()).and_then(as_str)
+            }
+            KeyKind::MilestoneStatus => {
+                self.milestone_status.longest_within(label).and_then(|c| serde_json::to_value(c).ok()).and_then(as_str)
+            }
+        }
     }
 }
 
@@ -458,6 +492,31 @@ pub struct MeasuresFile {
     priority_measure: Vec<String>,
     #[serde(default)]
     no_value: Vec<String>,
+    ref_pattern: Spanned<String>,
+    narrative: NarrativeFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NarrativeFile {
+    ref_intro: Vec<Spanned<String>>,
+    target: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_level_before: Vec<String>,
+    #[serde(default)]
+    other_period_after: Vec<String>,
+}
+
+/// How measures cited in narrative text are recognised.
+#[derive(Debug, Clone)]
+pub struct NarrativeRules {
+    pub ref_intro: Vec<Regex>,
+    /// Patterns whose group `n` is a stated target.
+    pub target: Vec<Regex>,
+    /// Normalised words after which a figure is not a level.
+    pub not_level_before: Vec<String>,
+    /// Normalised phrases after which a figure belongs to another period.
+    pub other_period_after: Vec<String>,
 }
 
 /// Scorecard wording: frequencies, polarity, units and priority markers.
@@ -467,18 +526,58 @@ pub struct MeasureRules {
     pub good_is: PhraseTable<GoodIs>,
     pub units: PhraseTable<String>,
     pub priority_measure: Vec<String>,
+    /// The priority marker as printed, optionally in brackets, for removing
+    /// it from titles.
+    pub priority_marker: Regex,
     /// Cell texts that mean "no value" (n/a, tbc, …), normalised.
     pub no_value: Vec<String>,
+    /// A measure reference, groups p, o, n and optional s.
+    pub ref_pattern: Regex,
+    pub narrative: NarrativeRules,
 }
 
 impl MeasuresFile {
     pub fn compile(self, file: &str, src: &str) -> Result<MeasureRules, RulesError> {
+        let target = compile_regexes(&self.narrative.target, file, src)?;
+        for (re, spanned) in target.iter().zip(&self.narrative.target) {
+            if !re.capture_names().flatten().any(|n| n == "n") {
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    spanned.span().start,
+                    "narrative target pattern must have a named group (?P<n>…)",
+                ));
+            }
+        }
+        let ref_pattern = compile_regexes(std::slice::from_ref(&self.ref_pattern), file, src)?.remove(0);
+        for g in ["p", "o", "n", "s"] {
+            if !ref_pattern.capture_names().flatten().any(|n| n == g) {
+                return Err(RulesError::at(
+                    file,
+                    src,
+                    self.ref_pattern.span().start,
+                    format!("ref_pattern must have a named group (?P<{g}>…)"),
+                ));
+            }
+        }
+        let priority_measure = phrase_list(&self.priority_measure);
+        let marker = phrases_regex(&priority_measure, file, src)?;
+        let priority_marker = Regex::new(&format!(r"\s*\(?{}\)?", marker.as_str()))
+            .map_err(|e| RulesError::at(file, src, 0, format!("cannot build the priority marker pattern: {e}")))?;
         Ok(MeasureRules {
+            ref_pattern,
+            priority_marker,
             frequency: PhraseTable::compile(&self.frequency, file, src)?,
             good_is: PhraseTable::compile(&self.good_is, file, src)?,
             units: PhraseTable::compile(&self.units, file, src)?,
-            priority_measure: phrase_list(&self.priority_measure),
+            priority_measure,
             no_value: phrase_list(&self.no_value),
+            narrative: NarrativeRules {
+                ref_intro: compile_regexes(&self.narrative.ref_intro, file, src)?,
+                target,
+                not_level_before: phrase_list(&self.narrative.not_level_before),
+                other_period_after: phrase_list(&self.narrative.other_period_after),
+            },
         })
     }
 }
@@ -595,14 +694,18 @@ pub fn symbol_code(ch: char) -> Option<u8> {
 pub struct ReconcileFile {
     pub weights: Weights,
     pub thresholds: Thresholds,
+    pub linking: Linking,
+    pub measures: MeasureLinking,
     pub words: WordLists,
+    pub stemming: Stemming,
     #[serde(default)]
     pub spelling: BTreeMap<String, String>,
     #[serde(default)]
     pub acronyms: BTreeMap<String, String>,
 }
 
-/// Weight of each similarity feature in a link's score.
+/// Weight of each similarity feature in a link's score. After compiling they
+/// sum to 1, so a feature's contribution is its weight times its value.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Weights {
@@ -614,6 +717,35 @@ pub struct Weights {
     pub date_continuity: f64,
     pub carried_over: f64,
     pub same_theme: f64,
+}
+
+impl Weights {
+    /// Every weight with its feature name, as the dataset names features.
+    pub fn named(&self) -> [(&'static str, f64); 8] {
+        [
+            ("tfidf", self.tfidf),
+            ("monge_elkan", self.monge_elkan),
+            ("ngram", self.ngram),
+            ("same_outcome", self.same_outcome),
+            ("same_activity", self.same_activity),
+            ("date_continuity", self.date_continuity),
+            ("carried_over", self.carried_over),
+            ("same_theme", self.same_theme),
+        ]
+    }
+
+    fn scaled(&self, k: f64) -> Weights {
+        Weights {
+            tfidf: self.tfidf * k,
+            monge_elkan: self.monge_elkan * k,
+            ngram: self.ngram * k,
+            same_outcome: self.same_outcome * k,
+            same_activity: self.same_activity * k,
+            date_continuity: self.date_continuity * k,
+            carried_over: self.carried_over * k,
+            same_theme: self.same_theme * k,
+        }
+    }
 }
 
 /// Decision thresholds on a link's score.
@@ -628,8 +760,39 @@ pub struct Thresholds {
     pub margin: f64,
     /// Stricter threshold for links across unrelated themes.
     pub cross_theme: f64,
-    /// Minimum share of a split's second half for a split to be proposed.
+    /// Minimum score of a second successor (predecessor) for a split (merge)
+    /// to be proposed.
     pub split: f64,
+    /// Minimum score for two differently worded rows of one plan year in two
+    /// documents to be taken as one row in two renditions.
+    pub rendition: f64,
+}
+
+/// How far links may reach and how words are compared.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linking {
+    /// Plan years a link may reach back (1: consecutive years only).
+    pub max_gap: usize,
+    /// Subtracted from the score per plan year skipped.
+    pub year_gap_penalty: f64,
+    /// Word similarities below this count as 0 in Monge-Elkan.
+    pub monge_elkan_floor: f64,
+}
+
+/// How measures are linked across periods.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureLinking {
+    /// Weight of "the normalised refs agree".
+    pub same_ref: f64,
+    /// Weight of title similarity.
+    pub title: f64,
+    /// Same ref and title similarity at least this: automatic.
+    pub title_agrees: f64,
+    /// Different refs and title similarity at least this: a possible
+    /// renumbering, for review.
+    pub renumbered: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -640,28 +803,109 @@ pub struct WordLists {
     pub stopwords: Vec<String>,
 }
 
+/// Table-driven suffix stripping (see `rules/reconcile.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stemming {
+    pub step: Vec<StemStep>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StemStep {
+    /// A rule applies only if it leaves at least this many letters.
+    pub min_stem: usize,
+    /// `[suffix, replacement]`, first match wins.
+    pub rules: Vec<(String, String)>,
+}
+
 pub type Reconcile = ReconcileFile;
+
+/// Byte offset of `key` in `[section]` of `src`, for error messages.
+fn key_offset(src: &str, section: &str, key: &str) -> usize {
+    let start = src.find(&format!("[{section}]")).unwrap_or(0);
+    src[start..]
+        .find(&format!("\n{key} "))
+        .or_else(|| src[start..].find(&format!("\n{key}=")))
+        .map_or(start, |p| start + p + 1)
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_lowercase() || c.is_ascii_digit())
+}
 
 impl ReconcileFile {
     pub fn compile(self, file: &str, src: &str) -> Result<Reconcile, RulesError> {
+        let err = |section: &str, key: &str, msg: String| RulesError::at(file, src, key_offset(src, section, key), msg);
         let t = &self.thresholds;
-        for (name, v) in [
-            ("auto", t.auto),
-            ("review", t.review),
-            ("margin", t.margin),
-            ("cross_theme", t.cross_theme),
-            ("split", t.split),
-        ] {
+        let l = &self.linking;
+        let m = &self.measures;
+        let unit_values = [
+            ("thresholds", "auto", t.auto),
+            ("thresholds", "review", t.review),
+            ("thresholds", "margin", t.margin),
+            ("thresholds", "cross_theme", t.cross_theme),
+            ("thresholds", "split", t.split),
+            ("thresholds", "rendition", t.rendition),
+            ("linking", "year_gap_penalty", l.year_gap_penalty),
+            ("linking", "monge_elkan_floor", l.monge_elkan_floor),
+            ("measures", "same_ref", m.same_ref),
+            ("measures", "title", m.title),
+            ("measures", "title_agrees", m.title_agrees),
+            ("measures", "renumbered", m.renumbered),
+        ];
+        for (section, name, v) in unit_values {
             if !(0.0..=1.0).contains(&v) {
-                let at = src.find(&format!("{name} ")).or_else(|| src.find(&format!("{name}="))).unwrap_or(0);
-                return Err(RulesError::at(file, src, at, format!("threshold {name} must be between 0 and 1")));
+                return Err(err(section, name, format!("{name} must be between 0 and 1")));
             }
         }
         if t.review > t.auto {
-            let at = src.find("review").unwrap_or(0);
-            return Err(RulesError::at(file, src, at, "threshold review must not be above auto"));
+            return Err(err("thresholds", "review", "threshold review must not be above auto".into()));
         }
-        Ok(self)
+        if !(1..=50).contains(&l.max_gap) {
+            return Err(err("linking", "max_gap", "max_gap must be a whole number of plan years from 1 to 50".into()));
+        }
+        for (name, w) in self.weights.named() {
+            if !w.is_finite() || w < 0.0 {
+                return Err(err("weights", name, format!("weight {name} must be a number, 0 or more")));
+            }
+        }
+        let total: f64 = self.weights.named().iter().map(|(_, w)| w).sum();
+        if total <= 0.0 {
+            return Err(err("weights", "tfidf", "at least one weight must be above 0".into()));
+        }
+        if m.same_ref + m.title <= 0.0 {
+            return Err(err("measures", "same_ref", "same_ref and title cannot both be 0".into()));
+        }
+        for (i, step) in self.stemming.step.iter().enumerate() {
+            for (suffix, replacement) in &step.rules {
+                if !is_word(suffix) || !(replacement.is_empty() || is_word(replacement)) {
+                    let at = src.find(&format!("\"{suffix}\"")).unwrap_or(0);
+                    return Err(RulesError::at(
+                        file,
+                        src,
+                        at,
+                        format!(
+                            "stemming step {}: rule [{suffix:?}, {replacement:?}] must be lower-case letters",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        for (table, map) in [("spelling", &self.spelling), ("acronyms", &self.acronyms)] {
+            for (from, to) in map {
+                if !is_word(from) || to.split_whitespace().next().is_none() {
+                    return Err(err(
+                        table,
+                        from,
+                        format!("[{table}] {from:?}: the key must be one lower-case word and the value not empty"),
+                    ));
+                }
+            }
+        }
+        let weights = self.weights.scaled(1.0 / total);
+        Ok(ReconcileFile { weights, ..self })
     }
 }
 
@@ -686,8 +930,8 @@ pub struct OverridePair {
     pub note: Option<String>,
 }
 
-/// A milestone named by plan year and action text (normalised, so it survives
-/// re-ingestion), or by id.
+/// A milestone named by plan year and action text (compared without case and
+/// punctuation, so it survives re-ingestion), or by id.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
@@ -703,15 +947,17 @@ pub type Overrides = OverridesFile;
 
 impl OverridesFile {
     pub fn compile(self, file: &str, src: &str) -> Result<Overrides, RulesError> {
+        let plan_year = Regex::new(r"^\d{4}/\d{2}$").map_err(|e| RulesError::at(file, src, 0, e.to_string()))?;
         for pair in self.must_link.iter().chain(self.cannot_link.iter()) {
             for end in [&pair.get_ref().a, &pair.get_ref().b] {
-                if end.action.is_none() && end.id.is_none() {
-                    return Err(RulesError::at(
-                        file,
-                        src,
-                        pair.span().start,
-                        "each side of an override needs `action` (with `plan_year`) or `id`",
-                    ));
+                let problem = match (&end.id, &end.action, &end.plan_year) {
+                    (None, None, _) => Some("each side of an override needs `action` (with `plan_year`) or `id`"),
+                    (None, Some(_), None) => Some("an override side named by `action` needs its `plan_year`"),
+                    (_, _, Some(y)) if !plan_year.is_match(y) => Some("`plan_year` must be written like \"2021/22\""),
+                    _ => None,
+                };
+                if let Some(problem) = problem {
+                    return Err(RulesError::at(file, src, pair.span().start, problem));
                 }
             }
         }

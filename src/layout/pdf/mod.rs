@@ -274,7 +274,10 @@ fn page_blocks(raw: &PageRaw, free_lines: Vec<Line>, pieces: Vec<Piece>) -> Vec<
                 let prev = &cur[cur.len() - 1];
                 let gap = prev.bottom - l.top;
                 let same_size = (prev.size - l.size).abs() < 0.15 * prev.size;
-                let starts_item = l.text.starts_with(['•', '·', '▪', '●', '\u{F0B7}', '-']);
+                // A list item: a bullet, or a short marker then a tab stop
+                // (a symbol and its label in a key).
+                let starts_item = l.text.starts_with(['•', '·', '▪', '●', '\u{F0B7}', '-'])
+                    || l.text.chars().take(6).any(|c| c == '\t');
                 if gap < 0.55 * l.size && gap > -0.5 * l.size && same_size && !starts_item && prev.bold == l.bold {
                     cur.push(l);
                 } else {
@@ -343,7 +346,7 @@ fn page_layout(raw: &PageRaw) -> (Vec<Piece>, Vec<Line>) {
     let free: Vec<&Glyph> = raw.glyphs.iter().zip(&claimed).filter(|(_, c)| !**c).map(|(g, _)| g).collect();
     let mut lines = Vec::new();
     for group in text::baseline_groups(&free) {
-        for chunk in split_at_gaps(group, 2.5) {
+        for chunk in split_at_gaps(group, 4.0) {
             if let Some(l) = text::make_line(&chunk, &raw.fonts) {
                 lines.push(l);
             }
@@ -426,12 +429,19 @@ fn join(table: &mut Piece, mut piece: Piece) -> Option<Piece> {
         .collect();
     let first = &piece.rows[0];
     let first_is_banner = first.cells.iter().all(|&id| id == first.cells[0]);
+    let empty_in_first = |c: usize| piece.regions[first.cells[c]].lines.is_empty();
     let row_continues = !first_is_banner
         && !table.is_banner(last)
-        && (0..ncols).any(|c| {
-            let id = first.cells[c];
-            filled_everywhere[c] && piece.regions[id].lines.is_empty()
-        });
+        && if body.len() >= 2 {
+            (0..ncols).any(|c| filled_everywhere[c] && empty_in_first(c))
+        } else {
+            // Too few rows to learn which columns are always filled: a first
+            // row empty in most of the columns the last row fills is its rest.
+            let filled_last: Vec<usize> =
+                (0..ncols).filter(|&c| !table.regions[table.rows[last].cells[c]].lines.is_empty()).collect();
+            let emptied = filled_last.iter().filter(|&&c| empty_in_first(c)).count();
+            !filled_last.is_empty() && emptied * 2 >= filled_last.len()
+        };
     // Columns where the table merges cells down several rows (an outcome
     // column): a merged cell cut by the page break carries on at the top of
     // the next page, empty or mid-sentence.

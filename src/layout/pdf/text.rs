@@ -95,10 +95,18 @@ pub fn make_line(glyphs: &[&Glyph], fonts: &[String]) -> Option<Line> {
             }
             let gap = g.x0 - prev.x1;
             let ends_space = text.ends_with(' ');
-            if gap > 0.18 * g.size.min(prev.size) && !ends_space && !g.text.starts_with(' ') {
-                text.push(' ');
+            // A wide gap inside one line is a tab stop (symbol ⇥ label).
+            let sep = if gap > 1.5 * g.size.min(prev.size) { '\t' } else { ' ' };
+            if ends_space && sep == '\t' {
+                text.pop();
                 if let Some(s) = spans.last_mut() {
-                    s.text.push(' ');
+                    s.text.pop();
+                }
+            }
+            if gap > 0.18 * g.size.min(prev.size) && (!ends_space || sep == '\t') && !g.text.starts_with(' ') {
+                text.push(sep);
+                if let Some(s) = spans.last_mut() {
+                    s.text.push(sep);
                 }
             }
         }

@@ -237,9 +237,9 @@ impl LayoutDoc {
 
 /// Join the lines of a cell or paragraph into one line.
 ///
-/// A line that ends in a hyphen directly after a letter was broken at a
-/// hyphen of a hyphenated word ("face-to-" / "face"), so the hyphen stays and
-/// no space is added; every other line break becomes one space. Runs of
+/// A line that ends in a hyphen or slash directly after a letter was broken
+/// there ("face-to-" / "face", "Completed/" / "Ongoing"), so the mark stays
+/// and no space is added; every other line break becomes one space. Runs of
 /// whitespace fold to one space.
 pub fn join_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -252,8 +252,10 @@ pub fn join_lines(text: &str) -> String {
             let mut tail = out.chars().rev();
             let last = tail.next();
             let before = tail.next();
+            // Word processors break lines after a hyphen or a slash inside a
+            // word ("face-to-" / "face", "Completed/" / "Ongoing").
             let hyphen_break =
-                matches!(last, Some('-') | Some('\u{2010}')) && before.is_some_and(|c| c.is_alphabetic());
+                matches!(last, Some('-') | Some('\u{2010}') | Some('/')) && before.is_some_and(|c| c.is_alphabetic());
             if !hyphen_break {
                 out.push(' ');
             }
@@ -278,5 +280,6 @@ mod tests {
         assert_eq!(join_lines("June –\nNovember\n2021"), "June – November 2021");
         assert_eq!(join_lines("the target\n\n  of 95%"), "the target of 95%");
         assert_eq!(join_lines("2021 -\n2022"), "2021 - 2022");
+        assert_eq!(join_lines("Completed/\nOngoing"), "Completed/Ongoing");
     }
 }

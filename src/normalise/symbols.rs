@@ -275,3 +275,72 @@ fn decode_cell<C: serde::de::DeserializeOwned + Clone>(
         (None, None) => (None, Outcome::Nothing, None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MeasureSource, Provenance};
+    use crate::parse::RawKeyEntry;
+    use std::collections::BTreeMap;
+
+    fn facts() -> DocFacts {
+        DocFacts { doc_id: "d1".into(), plan_year: None, as_of: None, period: Some("2016/17 Q2".into()) }
+    }
+
+    fn measure(status: &str, direction: &str) -> RawMeasure {
+        RawMeasure {
+            r#ref: Some("1.A3".into()),
+            title: Some("Re-referrals".into()),
+            good_is: None,
+            frequency: None,
+            target: Some("26%".into()),
+            value: Some("30.4%".into()),
+            status: Some(StoredSymbol { text: status.into(), font: Some("Wingdings".into()) }),
+            status_text: None,
+            direction: Some(StoredSymbol { text: direction.into(), font: Some("Wingdings".into()) }),
+            direction_text: None,
+            priority_measure: false,
+            group: None,
+            source: MeasureSource::Scorecard,
+            extra: BTreeMap::new(),
+            provenance: Provenance::Docx { table: 0, row: 1 },
+        }
+    }
+
+    #[test]
+    fn without_a_key_symbols_fall_back_to_the_rules_defaults_with_a_warning() {
+        let rules = Rules::builtin().unwrap();
+        // Wingdings ü is a tick, ê a down arrow.
+        let (_, ms, warnings) = decode(vec![], vec![measure("ü", "ê")], &facts(), &rules);
+        assert_eq!(ms[0].status.canonical, Some(MeasureStatus::OnTarget));
+        assert_eq!(ms[0].direction.canonical, Some(Direction::Declined));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("has no status key"));
+    }
+
+    #[test]
+    fn a_document_key_overrides_what_a_glyph_usually_means() {
+        let rules = Rules::builtin().unwrap();
+        // This document's key says the tick means "not applicable".
+        let key = RawKey {
+            title: Some("Overall status".into()),
+            kind: Some(KeyKind::MeasureStatus),
+            entries: vec![
+                RawKeyEntry {
+                    symbol: Some(StoredSymbol { text: "\u{F0FC}".into(), font: Some("Wingdings".into()) }),
+                    label: "Measure not applicable for target".into(),
+                    provenance: Provenance::Paragraph { paragraph: 3, page: None },
+                },
+                RawKeyEntry {
+                    symbol: Some(StoredSymbol { text: "l".into(), font: Some("Wingdings".into()) }),
+                    label: "Measure progressing above or in line with target set".into(),
+                    provenance: Provenance::Paragraph { paragraph: 4, page: None },
+                },
+            ],
+        };
+        let (keys, ms, _) = decode(vec![key], vec![measure("ü", "ê"), measure("l", "ê")], &facts(), &rules);
+        assert_eq!(keys.len(), 2);
+        assert_eq!(ms[0].status.canonical, Some(MeasureStatus::NotApplicable), "typed ü is the key's U+F0FC");
+        assert_eq!(ms[1].status.canonical, Some(MeasureStatus::OnTarget));
+    }
+}

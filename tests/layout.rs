@@ -191,3 +191,20 @@ fn documents_without_tables_of_milestones_still_lay_out() {
     let t = tables(&timeline);
     assert!(!t.is_empty() && t.iter().all(|t| t.ncols >= 4), "the timeline is a month-by-strand grid");
 }
+
+#[test]
+fn a_borderless_table_is_found_by_alignment_and_matches_its_docx() {
+    let pdf = read("cabinet-2024-25-midyear.pdf");
+    let docx = read("cabinet-2024-25-midyear.docx");
+    let (a, b) = (table_with(&pdf, "Summary at Quarter 2"), table_with(&docx, "Summary at Quarter 2"));
+    assert_eq!(a.source, "aligned", "no rules are drawn, so only alignment can find it");
+    assert_eq!((a.rows.len(), a.ncols), (b.rows.len(), b.ncols));
+    for r in 0..a.rows.len() {
+        for c in 0..a.ncols {
+            assert_eq!(fold_ws(&a.rows[r].cells[c].joined()), fold_ws(&b.rows[r].cells[c].joined()), "({r},{c})");
+        }
+    }
+    // Numbered paragraphs and bulleted lists nearby stay paragraphs.
+    assert!(pdf.paragraphs().any(|p| p.text.starts_with("2.13")));
+    assert!(pdf.paragraphs().any(|p| p.text.starts_with("• Performance or numbers have improved")));
+}

@@ -9,6 +9,7 @@
 //! break is joined to its first part, and a merged cell that runs over the
 //! break (an outcome cell) is joined to its first part.
 
+mod aligned;
 mod collect;
 mod ruled;
 mod text;
@@ -48,6 +49,8 @@ struct Piece {
     header_rows: usize,
     page: u32,
     bbox: BBox,
+    /// How the grid was found: `ruled` or `aligned`.
+    source: &'static str,
 }
 
 impl Piece {
@@ -336,14 +339,38 @@ fn page_layout(raw: &PageRaw) -> (Vec<Piece>, Vec<Line>) {
                 bbox: [grid.xs[0], grid.ys[r + 1], grid.xs[nc], grid.ys[r]],
             })
             .collect();
-        let mut piece =
-            Piece { xs: grid.xs.clone(), rows, regions, header_rows: 0, page: raw.number, bbox: grid.bbox() };
+        let mut piece = Piece {
+            xs: grid.xs.clone(),
+            rows,
+            regions,
+            header_rows: 0,
+            page: raw.number,
+            bbox: grid.bbox(),
+            source: "ruled",
+        };
         drop_empty_thin_rows(&mut piece);
         if !piece.rows.is_empty() {
             pieces.push(piece);
         }
     }
+    // Borderless tables among the text no ruled table claimed.
     let free: Vec<&Glyph> = raw.glyphs.iter().zip(&claimed).filter(|(_, c)| !**c).map(|(g, _)| g).collect();
+    let text_lines = aligned::text_lines(text::baseline_groups(&free), 1.0);
+    let page_width = raw.media[2] - raw.media[0];
+    let mut taken: Vec<*const Glyph> = Vec::new();
+    for t in aligned::find_tables(&text_lines, page_width) {
+        let piece = aligned_piece(&t, &text_lines, raw);
+        for &li in &t.lines {
+            for c in &text_lines[li].chunks {
+                taken.extend(c.glyphs.iter().map(|g| *g as *const Glyph));
+            }
+        }
+        pieces.push(piece);
+    }
+    // Glyphs are compared by identity (address), never dereferenced through
+    // these pointers.
+    taken.sort();
+    let free: Vec<&Glyph> = free.into_iter().filter(|g| taken.binary_search(&(*g as *const Glyph)).is_err()).collect();
     let mut lines = Vec::new();
     for group in text::baseline_groups(&free) {
         for chunk in split_at_gaps(group, 4.0) {
@@ -354,6 +381,66 @@ fn page_layout(raw: &PageRaw) -> (Vec<Piece>, Vec<Line>) {
     }
     lines.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
     (pieces, lines)
+}
+
+/// A table piece from a borderless table: one region per row and column,
+/// except where one chunk of text runs across several columns.
+fn aligned_piece(t: &aligned::AlignedTable, lines: &[aligned::TextLine], raw: &PageRaw) -> Piece {
+    let ncols = t.xs.len() - 1;
+    let col = |x: f64| t.xs.windows(2).position(|w| x < w[1]).unwrap_or(ncols - 1);
+    let mut region_glyphs: Vec<Vec<&Glyph>> = Vec::new();
+    let mut region_bbox: Vec<BBox> = Vec::new();
+    let mut rows = Vec::new();
+    for row in &t.rows {
+        let base = region_glyphs.len();
+        // Start with one region per column; a chunk spanning columns joins them.
+        let mut owner: Vec<usize> = (0..ncols).map(|c| base + c).collect();
+        for &li in row {
+            for ch in &lines[li].chunks {
+                let (a, b) = (col(ch.x0 + 0.5), col(ch.x1 - 0.5));
+                for c in a + 1..=b.min(ncols - 1) {
+                    owner[c] = owner[a];
+                }
+            }
+        }
+        let top = row.iter().map(|&li| lines[li].top).fold(f64::MIN, f64::max);
+        let bottom = row.iter().map(|&li| lines[li].bottom).fold(f64::MAX, f64::min);
+        for c in 0..ncols {
+            region_glyphs.push(Vec::new());
+            region_bbox.push([t.xs[c], bottom, t.xs[c + 1], top]);
+        }
+        for c in 0..ncols {
+            let o = owner[c];
+            if o != base + c {
+                let b = region_bbox[base + c];
+                let ob = &mut region_bbox[o];
+                ob[2] = ob[2].max(b[2]);
+            }
+        }
+        for &li in row {
+            for ch in &lines[li].chunks {
+                let o = owner[col(ch.x0 + 0.5)];
+                region_glyphs[o].extend(ch.glyphs.iter().copied());
+            }
+        }
+        rows.push(PRow { cells: owner, page: raw.number, bbox: [t.xs[0], bottom, t.xs[ncols], top] });
+    }
+    let regions = region_glyphs
+        .iter()
+        .zip(&region_bbox)
+        .map(|(g, b)| Region { lines: lines_of(g, &raw.fonts), page: raw.number, bbox: *b })
+        .collect();
+    let top = rows.first().map_or(0.0, |r: &PRow| r.bbox[3]);
+    let bottom = rows.last().map_or(0.0, |r: &PRow| r.bbox[1]);
+    Piece {
+        xs: t.xs.clone(),
+        rows,
+        regions,
+        header_rows: 0,
+        page: raw.number,
+        bbox: [t.xs[0], bottom, t.xs[ncols], top],
+        source: "aligned",
+    }
 }
 
 /// Spacer rows (no text, a few points high) are drawing artefacts.
@@ -548,7 +635,7 @@ fn finish_table(p: Piece, index: u32) -> Table {
         }
         rows.push(Row { cells, header: r < p.header_rows, page: Some(prow.page), bbox: Some(prow.bbox) });
     }
-    Table { index, rows, ncols: nc, page: Some(p.page), bbox: Some(p.bbox), source: "ruled" }
+    Table { index, rows, ncols: nc, page: Some(p.page), bbox: Some(p.bbox), source: p.source }
 }
 
 fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>, warnings: Vec<String>) -> LayoutDoc {

@@ -12,6 +12,12 @@ use plantrace::model::Format;
 use plantrace::pipeline::read_layout;
 
 fn main() {
+    // `cargo test --all-targets` runs harness-less benches without
+    // `--bench`; measure only under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("layout benchmark: run with `cargo bench --bench layout` (skipped under cargo test)");
+        return;
+    }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports");
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .expect("fixtures/reports exists")
@@ -22,7 +28,7 @@ fn main() {
         })
         .collect();
     files.sort();
-    let rounds = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20usize);
+    let rounds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20usize);
     let limits = Limits::default();
 
     let mut pages = 0u64;

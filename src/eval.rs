@@ -255,6 +255,7 @@ impl PairScore {
 /// Link quality over the reconciled series.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LinkReport {
+    /// Pairwise scores of "same series", from `auto` and `manual` links.
     pub overall: PairScore,
     pub by_year_pair: BTreeMap<String, PairScore>,
     pub bcubed_precision: f64,
@@ -263,8 +264,21 @@ pub struct LinkReport {
     pub links_auto: usize,
     pub links_manual: usize,
     pub links_review: usize,
+    /// Of the `auto` links, those joining one row in two renditions of a report.
+    pub links_rendition: usize,
     /// Share of review-band links whose two ends are in one gold series.
     pub review_precision: f64,
+    /// Split and merge proposals (always for review, never links).
+    pub proposals: usize,
+    /// Share of proposals whose two ends are in one gold series.
+    pub proposal_precision: f64,
+    /// Share of links decided without a person (`auto` of all links).
+    pub auto_share: f64,
+    /// What a person is asked to look at: review links plus proposals.
+    pub review_band: usize,
+    /// Pairwise scores if every review link were confirmed: what the review
+    /// band can add at most.
+    pub if_review_confirmed: PairScore,
 }
 
 impl LinkReport {
@@ -387,7 +401,98 @@ fn score_doc(doc: &Document, gold: &Gold, ds: &Dataset) -> (Counts, Vec<(String,
     (c, matched)
 }
 
-/// Score links: clusters from `auto` and `manual` links only.
+/// Union-find over milestone positions.
+struct Clusters(Vec<usize>);
+
+impl Clusters {
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.0[x] != x {
+            self.0[x] = self.0[self.0[x]];
+            x = self.0[x];
+        }
+        x
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b)] = a.min(b);
+        }
+    }
+}
+
+/// The predicted cluster of every milestone (by position in the dataset)
+/// when the links whose decision `accept` allows are taken.
+fn predicted(ds: &Dataset, index: &HashMap<&str, usize>, accept: impl Fn(Decision) -> bool) -> Vec<usize> {
+    let mut c = Clusters((0..ds.milestones.len()).collect());
+    for member in ds.series.iter().flat_map(|s| &s.members) {
+        let Some(link) = member.link.as_ref().filter(|l| accept(l.decision)) else { continue };
+        if let (Some(a), Some(b)) = (index.get(member.milestone_id.as_str()), index.get(link.from.as_str())) {
+            c.join(*a, *b);
+        }
+    }
+    (0..ds.milestones.len()).map(|i| c.find(i)).collect()
+}
+
+/// Pairwise scores over `items` (positions), overall and by plan-year pair.
+fn pair_scores(
+    ds: &Dataset,
+    items: &[usize],
+    pred: &[usize],
+    gold: &[String],
+) -> (PairScore, BTreeMap<String, PairScore>) {
+    let year = |i: usize| ds.milestones[i].plan_year.clone().unwrap_or_else(|| "?".into());
+    let (mut overall, mut by_year) = (PairScore::default(), BTreeMap::<String, PairScore>::new());
+    for (x, &i) in items.iter().enumerate() {
+        for (y, &j) in items.iter().enumerate().skip(x + 1) {
+            let (p, g) = (pred[i] == pred[j], gold[x] == gold[y]);
+            if !p && !g {
+                continue;
+            }
+            let (ya, yb) = (year(i), year(j));
+            let key = if ya <= yb { format!("{ya} ~ {yb}") } else { format!("{yb} ~ {ya}") };
+            for score in [&mut overall, by_year.entry(key).or_default()] {
+                score.predicted_pairs += p as usize;
+                score.gold_pairs += g as usize;
+                score.true_pairs += (p && g) as usize;
+            }
+        }
+    }
+    (overall, by_year)
+}
+
+/// B-cubed precision and recall over `items` (positions).
+fn bcubed(items: &[usize], pred: &[usize], gold: &[String]) -> (f64, f64) {
+    let n = items.len();
+    if n == 0 {
+        return (1.0, 1.0);
+    }
+    let mut pc: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut gc: HashMap<&str, usize> = HashMap::new();
+    for (x, &i) in items.iter().enumerate() {
+        pc.entry(pred[i]).or_default().push(x);
+        *gc.entry(gold[x].as_str()).or_default() += 1;
+    }
+    let (mut bp, mut br) = (0.0, 0.0);
+    for (x, &i) in items.iter().enumerate() {
+        let cluster = &pc[&pred[i]];
+        let both = cluster.iter().filter(|y| gold[**y] == gold[x]).count() as f64;
+        bp += both / cluster.len() as f64;
+        br += both / gc[gold[x].as_str()] as f64;
+    }
+    (bp / n as f64, br / n as f64)
+}
+
+fn share(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        1.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+/// Score links: clusters from `auto` and `manual` links only; review links
+/// and proposals are counted and checked against the gold, not taken.
 fn score_links(ds: &Dataset, matched: &HashMap<String, String>, gold_series: &[Vec<String>]) -> LinkReport {
     let mut gold_cluster_of_text: HashMap<String, usize> = HashMap::new();
     for (i, s) in gold_series.iter().enumerate() {
@@ -395,40 +500,24 @@ fn score_links(ds: &Dataset, matched: &HashMap<String, String>, gold_series: &[V
             gold_cluster_of_text.entry(match_key(t)).or_insert(i);
         }
     }
-    let by_id: HashMap<&str, &Milestone> = ds.milestones.iter().map(|m| (m.id.as_str(), m)).collect();
-    // Universe: milestones matched to a gold row.
-    let mut items: Vec<&Milestone> = ds.milestones.iter().filter(|m| matched.contains_key(&m.id)).collect();
-    items.sort_by(|a, b| a.id.cmp(&b.id));
-    let gold_of = |m: &Milestone| -> String {
-        let key = match_key(&matched[&m.id]);
-        match gold_cluster_of_text.get(&key) {
+    let index: HashMap<&str, usize> = ds.milestones.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+    let gold_of_id = |id: &str| -> Option<String> {
+        let m = &ds.milestones[*index.get(id)?];
+        let key = match_key(matched.get(&m.id)?);
+        Some(match gold_cluster_of_text.get(&key) {
             Some(i) => format!("S{i}"),
             None => format!("T{}:{key}", m.plan_year.as_deref().unwrap_or("")),
-        }
+        })
     };
-    // Predicted clusters: union-find over auto/manual links.
-    let mut parent: HashMap<String, String> = ds.milestones.iter().map(|m| (m.id.clone(), m.id.clone())).collect();
-    fn find(p: &mut HashMap<String, String>, x: &str) -> String {
-        let mut cur = x.to_string();
-        while let Some(next) = p.get(&cur).cloned() {
-            if next == cur {
-                break;
-            }
-            cur = next;
-        }
-        let root = cur.clone();
-        let mut cur = x.to_string();
-        while let Some(next) = p.get(&cur).cloned() {
-            if next == root {
-                break;
-            }
-            p.insert(cur.clone(), root.clone());
-            cur = next;
-        }
-        root
-    }
+    // Universe: milestones matched to a gold row, in id order.
+    let mut items: Vec<usize> =
+        (0..ds.milestones.len()).filter(|i| matched.contains_key(&ds.milestones[*i].id)).collect();
+    items.sort_by(|a, b| ds.milestones[*a].id.cmp(&ds.milestones[*b].id));
+    let gold: Vec<String> = items.iter().filter_map(|i| gold_of_id(&ds.milestones[*i].id)).collect();
+    let right = |a: &str, b: &str| gold_of_id(a).is_some_and(|g| gold_of_id(b) == Some(g));
+
     let mut report = LinkReport::default();
-    let mut review_ok = 0usize;
+    let (mut review_ok, mut proposal_ok) = (0, 0);
     for s in &ds.series {
         for member in &s.members {
             let Some(link) = &member.link else { continue };
@@ -438,66 +527,25 @@ fn score_links(ds: &Dataset, matched: &HashMap<String, String>, gold_series: &[V
                 Decision::Manual => report.links_manual += 1,
                 Decision::Review => {
                     report.links_review += 1;
-                    let same = match (by_id.get(member.milestone_id.as_str()), by_id.get(link.from.as_str())) {
-                        (Some(a), Some(b)) if matched.contains_key(&a.id) && matched.contains_key(&b.id) => {
-                            gold_of(a) == gold_of(b)
-                        }
-                        _ => false,
-                    };
-                    review_ok += same as usize;
-                    continue;
+                    review_ok += usize::from(right(&member.milestone_id, &link.from));
                 }
             }
-            let (a, b) = (find(&mut parent, &member.milestone_id), find(&mut parent, &link.from));
-            if a != b {
-                parent.insert(a, b);
-            }
+            report.links_rendition += usize::from(link.features.contains_key("rendition"));
+        }
+        for p in &s.proposals {
+            report.proposals += 1;
+            proposal_ok += usize::from(p.to.as_deref().is_some_and(|to| right(to, &p.from)));
         }
     }
-    report.review_precision =
-        if report.links_review == 0 { 1.0 } else { review_ok as f64 / report.links_review as f64 };
-    let pred_of: Vec<String> = items.iter().map(|m| find(&mut parent, &m.id)).collect();
-    let gold_ids: Vec<String> = items.iter().map(|m| gold_of(m)).collect();
-    let year = |m: &Milestone| m.plan_year.clone().unwrap_or_else(|| "?".into());
-    for i in 0..items.len() {
-        for j in i + 1..items.len() {
-            let p = pred_of[i] == pred_of[j];
-            let g = gold_ids[i] == gold_ids[j];
-            if !p && !g {
-                continue;
-            }
-            let (ya, yb) = (year(items[i]), year(items[j]));
-            let key = if ya <= yb { format!("{ya} ~ {yb}") } else { format!("{yb} ~ {ya}") };
-            for score in [&mut report.overall, report.by_year_pair.entry(key).or_default()] {
-                score.predicted_pairs += p as usize;
-                score.gold_pairs += g as usize;
-                score.true_pairs += (p && g) as usize;
-            }
-        }
-    }
-    // B-cubed.
-    let n = items.len();
-    if n > 0 {
-        let mut pc: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut gc: HashMap<&str, Vec<usize>> = HashMap::new();
-        for i in 0..n {
-            pc.entry(pred_of[i].as_str()).or_default().push(i);
-            gc.entry(gold_ids[i].as_str()).or_default().push(i);
-        }
-        let (mut bp, mut br) = (0.0, 0.0);
-        for i in 0..n {
-            let p = &pc[pred_of[i].as_str()];
-            let g = &gc[gold_ids[i].as_str()];
-            let both = p.iter().filter(|j| gold_ids[**j] == gold_ids[i]).count() as f64;
-            bp += both / p.len() as f64;
-            br += both / g.len() as f64;
-        }
-        report.bcubed_precision = bp / n as f64;
-        report.bcubed_recall = br / n as f64;
-    } else {
-        report.bcubed_precision = 1.0;
-        report.bcubed_recall = 1.0;
-    }
+    report.review_precision = share(review_ok, report.links_review);
+    report.proposal_precision = share(proposal_ok, report.proposals);
+    report.auto_share = share(report.links_auto, report.links_total);
+    report.review_band = report.links_review + report.proposals;
+
+    let decided = predicted(ds, &index, |d| d != Decision::Review);
+    (report.overall, report.by_year_pair) = pair_scores(ds, &items, &decided, &gold);
+    (report.bcubed_precision, report.bcubed_recall) = bcubed(&items, &decided, &gold);
+    report.if_review_confirmed = pair_scores(ds, &items, &predicted(ds, &index, |_| true), &gold).0;
     report
 }
 
@@ -667,15 +715,30 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             s,
-            "B-cubed precision {:.3} recall {:.3} F1 {:.3}; links {} (auto {}, manual {}, review {}; review precision {:.3})",
+            "B-cubed precision {:.3} recall {:.3} F1 {:.3}",
             l.bcubed_precision,
             l.bcubed_recall,
-            l.bcubed_f1(),
+            l.bcubed_f1()
+        );
+        let _ = writeln!(
+            s,
+            "links {} (auto {}, of which renditions {}; manual {}; review {}), decided automatically {:.1}%",
             l.links_total,
             l.links_auto,
+            l.links_rendition,
             l.links_manual,
             l.links_review,
-            l.review_precision
+            100.0 * l.auto_share
+        );
+        let _ = writeln!(
+            s,
+            "review band {} (review links {} with precision {:.3}; split/merge proposals {} with precision {:.3}); F1 if all review links were confirmed {:.3}",
+            l.review_band,
+            l.links_review,
+            l.review_precision,
+            l.proposals,
+            l.proposal_precision,
+            l.if_review_confirmed.f1()
         );
     }
     if !report.unmatched_gold.is_empty() {

@@ -25,3 +25,4 @@ pub mod pipeline;
 pub mod reconcile;
 pub mod rules;
 pub mod run;
+pub mod worker;

@@ -11,7 +11,8 @@ use plantrace::layout::Limits;
 use plantrace::model::dataset_schema;
 use plantrace::pipeline::{self, DocOptions};
 use plantrace::rules::Rules;
-use plantrace::run::{self, RunOptions};
+use plantrace::run::{self, Isolation, RunOptions};
+use plantrace::worker::{self, WorkerOptions};
 use plantrace::{emit, inspect};
 
 /// Turn council plan reports (PDF, DOCX) into one normalised, longitudinal
@@ -41,7 +42,21 @@ enum Command {
     Eval(EvalArgs),
     /// Print the dataset's JSON Schema.
     Schema,
+    /// Internal: read documents for a supervising `plantrace run`, one JSON
+    /// request line on stdin, one reply line on stdout (see src/worker/).
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// The per-document settings, as JSON.
+        #[arg(long)]
+        settings: String,
+        /// Rules folder; without it, the rules built into the binary.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
+
+const DEFAULT_MAX_FILE_MIB: u64 = 1024;
+const DEFAULT_DOC_TIMEOUT: f64 = worker::DEFAULT_DOC_TIMEOUT_SECS as f64;
 
 #[derive(Args, Clone)]
 struct RunArgs {
@@ -61,8 +76,85 @@ struct RunArgs {
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Largest input file read, in MiB.
-    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    #[arg(long, default_value_t = DEFAULT_MAX_FILE_MIB, value_name = "MIB")]
     max_file_size: u64,
+    /// Time one document may take, in seconds; a document still being read
+    /// then is stopped and reported as a timeout.
+    #[arg(long, default_value_t = DEFAULT_DOC_TIMEOUT, value_name = "SECS", value_parser = positive_seconds)]
+    doc_timeout: f64,
+    /// Memory (address space) one worker process may use, in MiB; a document
+    /// needing more is reported as too_large. 0: no limit.
+    #[arg(long, default_value_t = worker::DEFAULT_MAX_MEMORY_MIB, value_name = "MIB")]
+    max_memory: u64,
+    /// Most entries a .docx archive may have.
+    #[arg(long, default_value_t = Limits::default().zip_entries, value_name = "N")]
+    max_zip_entries: usize,
+    /// Most a .docx may inflate to, in MiB, all parts together; one part may
+    /// take at most half of it.
+    #[arg(long, default_value_t = Limits::default().total_inflated >> 20, value_name = "MIB")]
+    max_inflated: u64,
+    /// Most pages a PDF may have.
+    #[arg(long, default_value_t = Limits::default().pdf_pages, value_name = "N")]
+    max_pages: u32,
+    /// Read documents on threads of this process instead of isolated worker
+    /// processes (for debugging and measuring: a document that crashes or
+    /// hangs the parser then takes the whole run with it; no time or memory
+    /// limits).
+    #[arg(long)]
+    in_process: bool,
+}
+
+impl RunArgs {
+    /// `plantrace` with no arguments: `plantrace run fixtures/reports --out out`.
+    fn embedded_default() -> RunArgs {
+        let defaults = Limits::default();
+        RunArgs {
+            inputs: vec![PathBuf::from("fixtures/reports")],
+            out: PathBuf::from("out"),
+            rules: None,
+            jobs: None,
+            quiet: false,
+            max_file_size: DEFAULT_MAX_FILE_MIB,
+            doc_timeout: DEFAULT_DOC_TIMEOUT,
+            max_memory: worker::DEFAULT_MAX_MEMORY_MIB,
+            max_zip_entries: defaults.zip_entries,
+            max_inflated: defaults.total_inflated >> 20,
+            max_pages: defaults.pdf_pages,
+            in_process: false,
+        }
+    }
+
+    fn doc_options(&self) -> DocOptions {
+        let total_inflated = self.max_inflated.saturating_mul(1 << 20);
+        DocOptions {
+            max_file_bytes: self.max_file_size.saturating_mul(1 << 20),
+            limits: Limits {
+                zip_entries: self.max_zip_entries,
+                part_bytes: total_inflated / 2,
+                total_inflated,
+                pdf_pages: self.max_pages,
+                ..Limits::default()
+            },
+        }
+    }
+
+    fn isolation(&self) -> Isolation {
+        if self.in_process {
+            return Isolation::InProcess;
+        }
+        Isolation::Workers(WorkerOptions {
+            doc_timeout: std::time::Duration::from_secs_f64(self.doc_timeout),
+            max_memory: (self.max_memory > 0).then(|| self.max_memory.saturating_mul(1 << 20)),
+            exe: None,
+        })
+    }
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("expected a positive number of seconds, got {s:?}")),
+    }
 }
 
 #[derive(Args)]
@@ -118,8 +210,12 @@ fn cmd_run(args: RunArgs) -> ExitCode {
         out: args.out.clone(),
         jobs: jobs(args.jobs),
         quiet: args.quiet,
-        doc: DocOptions { max_file_bytes: args.max_file_size << 20, limits: Limits::default() },
+        doc: args.doc_options(),
+        isolation: args.isolation(),
     };
+    // From here a Ctrl-C or SIGTERM stops the run cleanly: workers are
+    // stopped and the previous dataset is left as it was.
+    worker::catch_stop_signals();
     match run::run(files, &rules, &opts) {
         Ok(summary) => {
             eprintln!("{}", summary.line());
@@ -130,6 +226,13 @@ fn cmd_run(args: RunArgs) -> ExitCode {
             }
         }
         Err(e) => {
+            if let Some(sig) = worker::stop_requested() {
+                eprintln!(
+                    "plantrace: interrupted; nothing was written ({} is as it was)",
+                    args.out.join("dataset.json").display()
+                );
+                worker::die_of(sig);
+            }
             eprintln!("plantrace: {e:#}");
             ExitCode::from(2)
         }
@@ -150,7 +253,7 @@ fn cmd_inspect(file: PathBuf, json: bool, rules_dir: Option<PathBuf>) -> ExitCod
     let loaded = match ingest::load(&input, 1 << 30) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("plantrace: {path}: {:?}: {}", e.kind, e.message);
+            eprintln!("plantrace: {path}: {}: {}", e.kind, e.message);
             return ExitCode::from(1);
         }
     };
@@ -170,7 +273,7 @@ fn cmd_inspect(file: PathBuf, json: bool, rules_dir: Option<PathBuf>) -> ExitCod
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("plantrace: {}: {:?}: {}", e.path, e.kind, e.message);
+            eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
             ExitCode::from(1)
         }
     }
@@ -230,14 +333,8 @@ fn cmd_eval(args: EvalArgs) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => cmd_run(RunArgs {
-            inputs: vec![PathBuf::from("fixtures/reports")],
-            out: PathBuf::from("out"),
-            rules: None,
-            jobs: None,
-            quiet: false,
-            max_file_size: 1024,
-        }),
+        None => cmd_run(RunArgs::embedded_default()),
+        Some(Command::Worker { settings, rules }) => worker::serve(rules, &settings),
         Some(Command::Run(args)) => cmd_run(args),
         Some(Command::Inspect { file, json, rules }) => cmd_inspect(file, json, rules),
         Some(Command::Eval(args)) => cmd_eval(args),

@@ -417,6 +417,14 @@ pub enum ErrorKind {
     Unsupported,
 }
 
+impl std::fmt::Display for ErrorKind {
+    /// The kind as the dataset spells it (`parser_crash`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        f.write_str(&s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DocumentError {
     pub path: String,

@@ -53,13 +53,37 @@ fn layout_error(path: &str, e: LayoutError) -> DocumentError {
     DocumentError { path: path.to_string(), kind, message }
 }
 
+thread_local! {
+    /// Set while a parser reads a document: its panics are reported as
+    /// `DocumentError`s, so the panic hook need not print them.
+    static IN_DOCUMENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Install (once) a panic hook that stays quiet for panics inside a
+/// document's parser — they become errors with a message — and prints every
+/// other panic as usual.
+fn quiet_document_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_DOCUMENT.with(|f| f.get()) {
+                default(info);
+            }
+        }));
+    });
+}
+
 /// Read a document's layout from its bytes, turning a parser panic into an
 /// error (the batch runner adds process isolation on top of this).
 pub fn read_layout(bytes: &[u8], format: Format, limits: &Limits) -> Result<LayoutDoc, LayoutError> {
+    quiet_document_panics();
+    IN_DOCUMENT.with(|f| f.set(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
         Format::Pdf => layout::pdf::read(bytes, limits),
         Format::Docx => layout::docx::read(bytes, limits),
     }));
+    IN_DOCUMENT.with(|f| f.set(false));
     match result {
         Ok(r) => r,
         Err(payload) => {

@@ -1,15 +1,21 @@
-//! The batch: discover inputs, process every document in parallel, reconcile
-//! across documents, write the dataset.
+//! The batch: discover inputs, process every document in isolation and in
+//! parallel, reconcile across documents, write the dataset.
 //!
 //! Documents are processed in any order but assembled in input order (sorted
 //! paths), and every id derives from content, so the output is byte-identical
 //! whatever `--jobs` is.
+//!
+//! By default each document is read in a worker process ([`crate::worker`]),
+//! so a document that crashes, hangs or exhausts memory costs only itself;
+//! `--in-process` reads them on threads of this process instead, for
+//! debugging and for measuring what isolation costs.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -19,6 +25,25 @@ use crate::model::{Dataset, DocumentError, SCHEMA_VERSION};
 use crate::pipeline::{self, DocOptions, DocResult};
 use crate::reconcile;
 use crate::rules::Rules;
+use crate::worker::{self, WorkerOptions};
+
+/// Where documents are read.
+#[derive(Debug, Clone)]
+pub enum Isolation {
+    /// In worker processes (the default): a crash, hang or runaway
+    /// allocation ends only that document.
+    Workers(WorkerOptions),
+    /// On threads of this process: faster to debug, but a document that
+    /// overflows the stack or aborts ends the whole run, and one that loops
+    /// hangs it.
+    InProcess,
+}
+
+impl Default for Isolation {
+    fn default() -> Self {
+        Isolation::Workers(WorkerOptions::default())
+    }
+}
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -28,6 +53,7 @@ pub struct RunOptions {
     pub jobs: usize,
     pub quiet: bool,
     pub doc: DocOptions,
+    pub isolation: Isolation,
 }
 
 /// What a run did, for the summary line and the exit status.
@@ -65,51 +91,83 @@ impl Summary {
 /// One document's outcome, in input order.
 type Outcome = Result<DocResult, DocumentError>;
 
-fn progress_bar(total: usize, quiet: bool) -> Option<ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new(total as u64);
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} documents  {msg}  ETA {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
+/// The progress bar (a terminal only) and the pages/s it shows.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    pages: AtomicU64,
 }
 
-/// Process documents on a pool of `jobs` threads.
+impl Progress {
+    fn new(total: usize, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} documents  {msg}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress { bar, started: Instant::now(), pages: AtomicU64::new(0) }
+    }
+
+    /// Count one finished document (from any thread).
+    fn done(&self, outcome: &Outcome) {
+        let Some(bar) = &self.bar else { return };
+        if let Ok(d) = outcome {
+            let n = u64::from(d.document.pages.unwrap_or(0));
+            let p = self.pages.fetch_add(n, Ordering::Relaxed) + n;
+            let rate = p as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{rate:.0} pages/s"));
+        }
+        bar.inc(1);
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Process documents, `opts.jobs` at a time, in worker processes or (with
+/// [`Isolation::InProcess`]) on threads. Outcomes are in input order. Stops
+/// early, with an error, when SIGINT or SIGTERM asked the run to stop (see
+/// [`worker::catch_stop_signals`]).
 pub fn process_all(files: &[InputFile], rules: &Rules, opts: &RunOptions) -> Result<Vec<Outcome>> {
+    let progress = Progress::new(files.len(), opts.quiet);
+    let outcomes = match &opts.isolation {
+        Isolation::Workers(w) => worker::process_isolated(files, rules, &opts.doc, w, opts.jobs, &|o| progress.done(o))
+            .map_err(anyhow::Error::from),
+        Isolation::InProcess => in_process(files, rules, opts, &progress),
+    };
+    progress.finish();
+    outcomes
+}
+
+fn in_process(files: &[InputFile], rules: &Rules, opts: &RunOptions, progress: &Progress) -> Result<Vec<Outcome>> {
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
-    let bar = progress_bar(files.len(), opts.quiet);
-    let started = Instant::now();
-    let pages = std::sync::atomic::AtomicU64::new(0);
-    let outcomes: Vec<Outcome> = pool.install(|| {
+    let outcomes: Vec<Option<Outcome>> = pool.install(|| {
         files
             .par_iter()
             .map(|f| {
-                let r = pipeline::process(f, rules, &opts.doc);
-                if let Some(bar) = &bar {
-                    if let Ok(d) = &r {
-                        let p = pages
-                            .fetch_add(d.document.pages.unwrap_or(0) as u64, std::sync::atomic::Ordering::Relaxed)
-                            + d.document.pages.unwrap_or(0) as u64;
-                        let rate = p as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                        bar.set_message(format!("{rate:.0} pages/s"));
-                    }
-                    bar.inc(1);
+                if worker::stop_requested().is_some() {
+                    return None;
                 }
-                r
+                let r = pipeline::process(f, rules, &opts.doc);
+                progress.done(&r);
+                Some(r)
             })
             .collect()
     });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+    if worker::stop_requested().is_some() {
+        bail!(worker::PoolError::Interrupted);
     }
-    Ok(outcomes)
+    Ok(outcomes.into_iter().flatten().collect())
 }
 
 /// Assemble the dataset from per-document outcomes (in input order).
-pub fn assemble(outcomes: Vec<Outcome>) -> Dataset {
+pub fn assemble(outcomes: Vec<Outcome>, rules: &Rules) -> Dataset {
     let mut ds = Dataset { schema_version: SCHEMA_VERSION.to_string(), ..Default::default() };
     for outcome in outcomes {
         match outcome {
@@ -127,8 +185,8 @@ pub fn assemble(outcomes: Vec<Outcome>) -> Dataset {
             Err(e) => ds.errors.push(e),
         }
     }
-    ds.series = reconcile::milestone_series(&ds.milestones);
-    ds.measure_series = reconcile::measure_series(&ds.measures);
+    ds.series = reconcile::milestone_series(&ds.milestones, &ds.documents, rules);
+    ds.measure_series = reconcile::measure_series(&ds.measures, &ds.documents, rules);
     ds
 }
 
@@ -136,10 +194,14 @@ pub fn assemble(outcomes: Vec<Outcome>) -> Dataset {
 pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Summary> {
     let started = Instant::now();
     let outcomes = process_all(&files, rules, opts)?;
-    let dataset = assemble(outcomes);
+    let dataset = assemble(outcomes, rules);
     for e in &dataset.errors {
-        eprintln!("plantrace: {}: {:?}: {}", e.path, e.kind, e.message);
+        eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
     }
+    if worker::stop_requested().is_some() {
+        bail!(worker::PoolError::Interrupted);
+    }
+    remove_stale_temporaries(&opts.out);
     let written = emit::write_dataset(&opts.out, &dataset)?;
     Ok(Summary {
         documents: dataset.documents.len() + dataset.errors.len(),
@@ -157,4 +219,61 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
 /// Discover the inputs of a run.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<InputFile>, ingest::DiscoverError> {
     ingest::discover(inputs)
+}
+
+/// Remove the temporary files (`.NAME.tmp-PID`) that an earlier run killed
+/// while writing (SIGKILL, power loss) left in the output folder. Only
+/// those whose process is gone: another run may be writing right now.
+/// A file that cannot be removed is left; it is harmless.
+fn remove_stale_temporaries(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(out) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")).map(|(_, pid)| pid) else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if !process_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temporaries_of_dead_runs_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A pid that cannot be running (beyond Linux's pid_max).
+        std::fs::write(d.join(".dataset.json.tmp-4294967"), b"half").unwrap();
+        let mine = format!(".dataset.json.tmp-{}", std::process::id());
+        std::fs::write(d.join(&mine), b"being written").unwrap();
+        std::fs::write(d.join("dataset.json"), b"{}").unwrap();
+        std::fs::write(d.join("notes.tmp-1"), b"not ours").unwrap();
+        remove_stale_temporaries(d);
+        let mut names: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        names.sort();
+        assert_eq!(names, vec![mine, "dataset.json".to_string(), "notes.tmp-1".to_string()]);
+    }
 }

@@ -1,37 +1,75 @@
 //! Reconcile: the same action across plan years → series.
 //!
-//! First version: every milestone starts its own series; the linking of
-//! reworded actions across years is built in the reconciliation issue.
+//! The analyst's question is "what happened to this commitment over four
+//! years?". Actions are reworded every year, themes renamed, actions split,
+//! and carried-over rows repeat last year's plan. The stages:
+//!
+//! 1. [`normalise`]: titles → content words (word lists in `rules/`).
+//! 2. [`profile`]: each milestone's words, trigrams, outcome and activity.
+//! 3. [`units`]: the rows of one plan year across its renditions (PDF and
+//!    DOCX of one report) gathered into one unit each.
+//! 4. [`link`]: plan years linked oldest first, one-to-one by optimal
+//!    assignment ([`assign`]) on candidates found by [`retrieve`] and
+//!    scored by [`features`], with
+//!    overrides ([`overrides`]) applied first; each link decided `auto`,
+//!    `review` or `manual`, splits and merges proposed.
+//! 5. [`series`]: units and links → the dataset's series, with ids from
+//!    content.
+//!
+//! Measures go through [`measures`]: linked by ref, checked by title.
+//!
+//! Every number that steers this is in `rules/reconcile.toml`; every link in
+//! the output says which features made it.
 
-use crate::model::{Decision, Measure, MeasureSeries, Milestone, Series, SeriesMember, StatusPoint};
+pub mod assign;
+pub mod features;
+pub mod link;
+pub mod measures;
+pub mod normalise;
+pub mod overrides;
+pub mod profile;
+pub mod retrieve;
+pub mod series;
+pub mod units;
 
-/// Group milestones into series.
-pub fn milestone_series(milestones: &[Milestone]) -> Vec<Series> {
-    milestones
-        .iter()
-        .map(|m| Series {
-            id: format!("s-{}", m.id),
-            theme_key: m.theme_key.clone(),
-            title: m.action.clone(),
-            members: vec![SeriesMember {
-                milestone_id: m.id.clone(),
-                plan_year: m.plan_year.clone(),
-                score: 1.0,
-                decision: Decision::Auto,
-                link: None,
-                note: None,
-            }],
-            status_history: vec![StatusPoint {
-                plan_year: m.plan_year.clone(),
-                as_of: None,
-                status: m.status.canonical,
-            }],
-            proposals: Vec::new(),
-        })
-        .collect()
+use crate::model::{Document, Measure, MeasureSeries, Milestone, Series};
+use crate::rules::Rules;
+
+use features::{Scorer, Titles};
+use normalise::Normaliser;
+use units::Years;
+
+/// Group milestones into series across plan years.
+pub fn milestone_series(milestones: &[Milestone], documents: &[Document], rules: &Rules) -> Vec<Series> {
+    reconcile(milestones, documents, rules, true).0
 }
 
-/// Group measures into series.
-pub fn measure_series(_measures: &[Measure]) -> Vec<MeasureSeries> {
-    Vec::new()
+/// The override rules that name no milestone of this run, as sentences an
+/// archivist can act on (a misspelt action, a plan year not in the run).
+pub fn unmatched_overrides(milestones: &[Milestone], documents: &[Document], rules: &Rules) -> Vec<String> {
+    reconcile(milestones, documents, rules, false).1
+}
+
+fn reconcile(
+    milestones: &[Milestone],
+    documents: &[Document],
+    rules: &Rules,
+    link: bool,
+) -> (Vec<Series>, Vec<String>) {
+    let norm = Normaliser::new(&rules.reconcile);
+    let (profiles, vocab) = profile::milestone_profiles(milestones, &norm);
+    let scorer = Scorer { titles: Titles { profiles: &profiles, vocab: &vocab, rules }, milestones, rules };
+    let years = Years::new(milestones.iter().filter_map(|m| m.plan_year.as_deref()));
+    let units = units::units(&scorer, documents, &years);
+    let resolved = overrides::resolve(rules, milestones, &units, &years);
+    if !link {
+        return (Vec::new(), resolved.unmatched);
+    }
+    let linked = link::link(&scorer, &units, &years, &resolved);
+    (series::build(&units, &linked, milestones, documents, rules), resolved.unmatched)
+}
+
+/// Group measures into series across reporting periods.
+pub fn measure_series(measures: &[Measure], documents: &[Document], rules: &Rules) -> Vec<MeasureSeries> {
+    measures::series(measures, documents, rules)
 }

@@ -712,8 +712,11 @@ pub struct Weights {
     pub tfidf: f64,
     pub monge_elkan: f64,
     pub ngram: f64,
+    pub shared_name: f64,
     pub same_outcome: f64,
     pub same_activity: f64,
+    pub rationale: f64,
+    pub still_open: f64,
     pub date_continuity: f64,
     pub carried_over: f64,
     pub same_theme: f64,
@@ -721,13 +724,16 @@ pub struct Weights {
 
 impl Weights {
     /// Every weight with its feature name, as the dataset names features.
-    pub fn named(&self) -> [(&'static str, f64); 8] {
+    pub fn named(&self) -> [(&'static str, f64); 11] {
         [
             ("tfidf", self.tfidf),
             ("monge_elkan", self.monge_elkan),
             ("ngram", self.ngram),
+            ("shared_name", self.shared_name),
             ("same_outcome", self.same_outcome),
             ("same_activity", self.same_activity),
+            ("rationale", self.rationale),
+            ("still_open", self.still_open),
             ("date_continuity", self.date_continuity),
             ("carried_over", self.carried_over),
             ("same_theme", self.same_theme),
@@ -739,8 +745,11 @@ impl Weights {
             tfidf: self.tfidf * k,
             monge_elkan: self.monge_elkan * k,
             ngram: self.ngram * k,
+            shared_name: self.shared_name * k,
             same_outcome: self.same_outcome * k,
             same_activity: self.same_activity * k,
+            rationale: self.rationale * k,
+            still_open: self.still_open * k,
             date_continuity: self.date_continuity * k,
             carried_over: self.carried_over * k,
             same_theme: self.same_theme * k,
@@ -778,6 +787,19 @@ pub struct Linking {
     pub year_gap_penalty: f64,
     /// Word similarities below this count as 0 in Monge-Elkan.
     pub monge_elkan_floor: f64,
+    /// Share of `shared_name` a specific word earns when it is not printed
+    /// as a name.
+    pub plain_word_credit: f64,
+    /// How many of the most similar earlier actions (by TF-IDF) each new
+    /// row is scored against in full.
+    pub candidates: usize,
+    /// Words in more than this share of one plan year's titles, and in more
+    /// than `common_word_min` of them, do not bring candidates.
+    pub common_word_share: f64,
+    pub common_word_min: u32,
+    /// Statuses of an earlier row that leave the action open, so that it is
+    /// likely to continue (feature `still_open`).
+    pub open_statuses: Vec<MilestoneStatus>,
 }
 
 /// How measures are linked across periods.
@@ -849,6 +871,8 @@ impl ReconcileFile {
             ("thresholds", "rendition", t.rendition),
             ("linking", "year_gap_penalty", l.year_gap_penalty),
             ("linking", "monge_elkan_floor", l.monge_elkan_floor),
+            ("linking", "plain_word_credit", l.plain_word_credit),
+            ("linking", "common_word_share", l.common_word_share),
             ("measures", "same_ref", m.same_ref),
             ("measures", "title", m.title),
             ("measures", "title_agrees", m.title_agrees),
@@ -861,6 +885,9 @@ impl ReconcileFile {
         }
         if t.review > t.auto {
             return Err(err("thresholds", "review", "threshold review must not be above auto".into()));
+        }
+        if l.candidates == 0 {
+            return Err(err("linking", "candidates", "candidates must be 1 or more".into()));
         }
         if !(1..=50).contains(&l.max_gap) {
             return Err(err("linking", "max_gap", "max_gap must be a whole number of plan years from 1 to 50".into()));

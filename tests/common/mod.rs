@@ -53,3 +53,42 @@ pub fn fixture_dataset() -> &'static (PathBuf, serde_json::Value) {
         (path, value)
     })
 }
+
+/// Run `plantrace run` on `inputs` into `out`, with extra args and
+/// environment variables.
+pub fn run_env(inputs: &[&Path], out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = bin();
+    c.arg("run");
+    for i in inputs {
+        c.arg(i);
+    }
+    c.arg("--out").arg(out).arg("--quiet").args(extra);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the plantrace binary runs")
+}
+
+/// The process ids whose parent is `pid` (Linux: from /proc).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
+    for e in entries.flatten() {
+        let Some(child) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+/// Whether a process exists and is not a zombie (Linux: from /proc).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}

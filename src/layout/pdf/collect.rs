@@ -236,6 +236,9 @@ impl<'a> Collector<'a> {
 
     fn push_seg(&mut self, a: (f64, f64), b: (f64, f64)) {
         let Some(page) = self.cur.as_mut() else { return };
+        if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
+            return;
+        }
         let (dx, dy) = ((a.0 - b.0).abs(), (a.1 - b.1).abs());
         if dx < 0.8 || dy < 0.8 {
             let seg = Seg { x0: a.0.min(b.0), y0: a.1.min(b.1), x1: a.0.max(b.0), y1: a.1.max(b.1) };
@@ -376,6 +379,10 @@ impl OutputDev for Collector<'_> {
         }
         let x = trm.m31;
         let y = trm.m32;
+        // A degenerate matrix puts glyphs nowhere; they cannot be placed.
+        if !(x.is_finite() && y.is_finite()) {
+            return Ok(());
+        }
         page.glyphs.push(Glyph { text: char.to_string(), x0: x, x1: x + advance.max(0.0), y, size, font });
         Ok(())
     }

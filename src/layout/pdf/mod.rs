@@ -12,6 +12,7 @@
 mod aligned;
 mod collect;
 mod ruled;
+mod sanity;
 mod text;
 
 use std::collections::HashMap;
@@ -120,9 +121,9 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<LayoutDoc, LayoutError> {
             limits.pdf_pages
         )));
     }
+    let mut warnings = sanity::check(&mut doc, &pages)?;
     let fonts: HashMap<u32, FontSequence> =
         pages.iter().map(|(&n, &id)| (n, collect::font_sequence(&doc, id))).collect();
-    let mut warnings = Vec::new();
     let raw_pages = extract(&doc, &fonts, &pages, &mut warnings)?;
     let meta_title = title(&doc);
 
@@ -168,10 +169,15 @@ fn extract(
         let mut c = Collector::new(fonts);
         pdf_extract::output_doc(doc, &mut c).map(|_| c.pages)
     }));
+    let mut first_panic: Option<String> = None;
     match whole {
         Ok(Ok(pages)) => return Ok(pages),
         Ok(Err(e)) => warnings.push(format!("the PDF reader stopped early ({e}); reading page by page")),
-        Err(_) => warnings.push("the PDF reader crashed on this file; reading page by page".into()),
+        Err(payload) => {
+            let what = panic_text(payload.as_ref());
+            warnings.push(format!("the PDF reader crashed on this file ({what}); reading page by page"));
+            first_panic = Some(what);
+        }
     }
     let mut out = Vec::new();
     let mut failed = Vec::new();
@@ -186,15 +192,25 @@ fn extract(
         }
     }
     if out.is_empty() {
-        return Err(LayoutError::Crash(
-            "the PDF reader could not read any page of this file; it is probably damaged: try repairing it with qpdf in.pdf out.pdf".into(),
-        ));
+        let why = first_panic.map(|p| format!(" ({p})")).unwrap_or_default();
+        return Err(LayoutError::Crash(format!(
+            "the PDF reader could not read any page of this file{why}; it is probably damaged: try repairing it with qpdf in.pdf out.pdf"
+        )));
     }
     if !failed.is_empty() {
         let list: Vec<String> = failed.iter().map(|n| n.to_string()).collect();
         warnings.push(format!("pages {} could not be read and are missing from the results", list.join(", ")));
     }
     Ok(out)
+}
+
+/// The message of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn title(doc: &Document) -> Option<String> {

@@ -1,0 +1,222 @@
+//! Reconciliation speed: 10,000 synthetic milestones over 10 plan years.
+//!
+//! Run: `cargo bench --bench reconcile` (prints the figure; the aim is under
+//! a second). Under `cargo test --all-targets` (no `--bench` argument) it
+//! runs a small size only, as a smoke test.
+//!
+//! The corpus is built like a council's archive: 1,000 actions a year across
+//! the themes of `rules/themes.toml`, named after places and services, about
+//! 70% continuing into the next year reworded (another lifecycle verb, the
+//! words moved, a clause added or dropped), some skipping a year, the rest
+//! new. Sibling actions (the same service in another place) are common, as
+//! in real plans, so the candidate lists are not trivially short.
+
+use std::time::{Duration, Instant};
+
+use plantrace::model::*;
+use plantrace::reconcile;
+use plantrace::rules::Rules;
+
+/// A small deterministic generator (xorshift), so every run sees the same corpus.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const THEMES: [&str; 8] = [
+    "thriving-neighbourhoods",
+    "health-and-wellbeing",
+    "children-and-young-people",
+    "economy",
+    "environment",
+    "one-council",
+    "hope-and-confidence",
+    "cross-cutting",
+];
+const VERBS: [&str; 8] = ["Deliver", "Complete", "Start", "Continue", "Develop", "Launch", "Implement", "Review"];
+const SERVICES: [&str; 24] = [
+    "library refurbishment",
+    "cycleway",
+    "community hub",
+    "play area improvements",
+    "flood alleviation scheme",
+    "youth offer",
+    "business centre",
+    "public realm works",
+    "housing development",
+    "leisure centre",
+    "school places expansion",
+    "bus priority measures",
+    "tree planting",
+    "electric vehicle charging points",
+    "market redevelopment",
+    "domestic abuse services",
+    "carers network",
+    "digital inclusion support",
+    "family hub",
+    "employment support",
+    "street lighting upgrade",
+    "heritage restoration",
+    "ward engagement plans",
+    "social value partnership",
+];
+const CLAUSES: [&str; 6] = [
+    "with partners across the borough",
+    "following public consultation",
+    "as part of the Council Plan",
+    "within the agreed budget",
+    "working with ward members",
+    "subject to funding",
+];
+const SYLLABLES: [&str; 16] = [
+    "ash", "brook", "thorn", "wick", "ley", "ton", "ham", "field", "ford", "dale", "kiv", "wath", "bram", "mal", "rav",
+    "ing",
+];
+
+/// A place name of two or three syllables, capitalised.
+fn place(rng: &mut Rng) -> String {
+    let n = 2 + rng.below(2);
+    let s: String = (0..n).map(|_| rng.pick(&SYLLABLES)).collect();
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// One action and how it is worded this year.
+#[derive(Clone)]
+struct Action {
+    theme: &'static str,
+    place: String,
+    service: &'static str,
+}
+
+impl Action {
+    fn wording(&self, rng: &mut Rng) -> String {
+        let verb = rng.pick(&VERBS);
+        match rng.below(3) {
+            0 => format!("{verb} the {} {}.", self.place, self.service),
+            1 => format!("{verb} the {} in {}, {}.", self.service, self.place, rng.pick(&CLAUSES)),
+            _ => format!("{verb} work on {} {} {}.", self.place, self.service, rng.pick(&CLAUSES)),
+        }
+    }
+}
+
+/// `years` plan years of `per_year` actions each, as documents and rows.
+fn corpus(years: usize, per_year: usize) -> (Vec<Document>, Vec<Milestone>) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let new_action = |rng: &mut Rng| Action {
+        theme: THEMES[rng.below(THEMES.len())],
+        place: place(rng),
+        service: rng.pick(&SERVICES),
+    };
+    let mut current: Vec<Action> = (0..per_year).map(|_| new_action(&mut rng)).collect();
+    let mut resting: Vec<Action> = Vec::new();
+    let (mut documents, mut milestones) = (Vec::new(), Vec::new());
+    for y in 0..years {
+        let plan_year = format!("{}/{:02}", 2015 + y, (16 + y) % 100);
+        let doc_id = format!("dbench{y:02}");
+        documents.push(Document {
+            id: doc_id.clone(),
+            path: format!("bench/tracker-{y:02}.docx"),
+            sha256: doc_id.clone(),
+            format: Format::Docx,
+            kind: DocKind::MilestoneTracker,
+            title: None,
+            plan_year: Some(plan_year.clone()),
+            as_of: Some(format!("{}-12", 2015 + y)),
+            period: None,
+            pages: None,
+            warnings: vec![],
+        });
+        for (row, a) in current.iter().enumerate() {
+            let status = match rng.below(4) {
+                0 => MilestoneStatus::Complete,
+                1 => MilestoneStatus::Delayed,
+                _ => MilestoneStatus::OnTrack,
+            };
+            milestones.push(Milestone {
+                id: format!("{doc_id}-m{:04}", row + 1),
+                document_id: doc_id.clone(),
+                plan_year: Some(plan_year.clone()),
+                section: Section::Main,
+                theme: Some(a.theme.to_uppercase()),
+                theme_key: Some(a.theme.to_string()),
+                outcome: Some(format!("Outcome {} of {}", row % 7, a.theme)),
+                activity: None,
+                action: a.wording(&mut rng),
+                target: TargetDate { end: Some(format!("{}-03", 2016 + y)), ..Default::default() },
+                status: MilestoneStatusValue { raw: None, canonical: status },
+                rationale: Some(format!("Work on the {} {} is progressing.", a.place, a.service)),
+                r#ref: None,
+                lead: None,
+                extra: Default::default(),
+                provenance: Provenance::Docx { table: 0, row: row as u32 },
+            });
+        }
+        // Next year: 70% continue, 5% rest a year, the rest are replaced.
+        let mut next = Vec::with_capacity(per_year);
+        let back = std::mem::take(&mut resting);
+        for a in current.drain(..) {
+            match rng.below(100) {
+                0..=69 => next.push(a),
+                70..=74 => resting.push(a),
+                _ => {}
+            }
+        }
+        next.extend(back);
+        while next.len() < per_year {
+            next.push(new_action(&mut rng));
+        }
+        next.truncate(per_year);
+        current = next;
+    }
+    (documents, milestones)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (years, per_year, rounds) = if full { (10, 1_000, 5) } else { (10, 100, 1) };
+    let rules = match Rules::builtin() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("reconcile bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let (documents, milestones) = corpus(years, per_year);
+    let mut best = Duration::MAX;
+    let mut series = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        series = reconcile::milestone_series(&milestones, &documents, &rules);
+        best = best.min(started.elapsed());
+    }
+    let links = series.iter().flat_map(|s| &s.members).filter_map(|m| m.link.as_ref());
+    let (mut auto, mut review) = (0, 0);
+    for l in links {
+        match l.decision {
+            Decision::Review => review += 1,
+            _ => auto += 1,
+        }
+    }
+    let threads = rayon::current_num_threads();
+    println!(
+        "reconcile: {} milestones over {years} plan years → {} series ({auto} auto links, {review} for review) in {:.3} s (best of {rounds}, {threads} threads)",
+        milestones.len(),
+        series.len(),
+        best.as_secs_f64()
+    );
+}

@@ -1,0 +1,219 @@
+//! Optimal one-to-one assignment with a "no partner" option.
+//!
+//! Greedy linking (best pair first) goes wrong on ties: an action takes the
+//! sibling that scores a hair higher and leaves its own successor to a worse
+//! match. The Hungarian algorithm (`pathfinding::kuhn_munkres`) maximises the
+//! total instead. Every row also has its own "no partner" column worth the
+//! threshold, so a pair is only taken when it beats leaving both ends alone.
+//!
+//! The candidate graph falls apart into small connected components (an
+//! action has a handful of plausible predecessors), and each is solved on its
+//! own, in parallel: O(n³) on a component of ten is nothing, on a plan year
+//! of a thousand it would be seconds. To keep components small, each row and
+//! each column keeps only its [`EDGES_PER_SIDE`] best edges: a pair that is
+//! not among the best few of either of its ends does not take part in any
+//! sensible assignment, and siblings (a thousand library refurbishments)
+//! would otherwise chain a whole plan year into one component.
+
+use pathfinding::prelude::{kuhn_munkres, Matrix};
+use rayon::prelude::*;
+
+/// How many of its best edges each row and each column keeps.
+pub const EDGES_PER_SIDE: usize = 5;
+
+/// A candidate pair and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub row: usize,
+    pub col: usize,
+    pub score: f64,
+}
+
+/// Scores are compared as integers in millionths: the algorithm needs an
+/// exact, totally ordered weight.
+const SCALE: f64 = 1_000_000.0;
+
+/// The best one-to-one assignment of rows to columns using only `edges`
+/// scoring at least `floor`; `result[row]` is the column, or `None`.
+pub fn assign(rows: usize, cols: usize, edges: &[Edge], floor: f64) -> Vec<Option<usize>> {
+    let edges: Vec<Edge> = edges.iter().copied().filter(|e| e.score >= floor && e.row < rows && e.col < cols).collect();
+    let edges = best_edges(rows, cols, edges);
+    let mut out = vec![None; rows];
+    let (fixed, rest) = clear_edges(rows, cols, edges, floor);
+    for (r, c) in fixed {
+        out[r] = Some(c);
+    }
+    let solved: Vec<Vec<(usize, usize)>> =
+        components(rows, cols, &rest).par_iter().map(|c| solve(c, &rest, floor)).collect();
+    for (r, c) in solved.into_iter().flatten() {
+        out[r] = Some(c);
+    }
+    out
+}
+
+/// Take out the pairs that are in an optimal assignment whatever the rest
+/// is, and return them with the edges left to solve.
+///
+/// With weights above the floor (w = score − floor), an edge whose weight is
+/// at least the sum of the best other edges at its two ends is in some
+/// optimal assignment: an assignment without it can drop the partners of
+/// its two ends (losing at most that sum) and take it instead. Taking it
+/// removes its ends, which may make further edges clear; repeated until no
+/// edge is. Most links are clear, so what remains for the Hungarian
+/// algorithm is the contested few (siblings), in small components.
+fn clear_edges(rows: usize, cols: usize, mut edges: Vec<Edge>, floor: f64) -> (Vec<(usize, usize)>, Vec<Edge>) {
+    let w = |e: &Edge| e.score - floor;
+    let mut fixed = Vec::new();
+    let (mut row_done, mut col_done) = (vec![false; rows], vec![false; cols]);
+    loop {
+        // The two best weights at each row and column.
+        let mut top_r = vec![(0.0f64, 0.0f64); rows];
+        let mut top_c = vec![(0.0f64, 0.0f64); cols];
+        let push = |t: &mut (f64, f64), x: f64| {
+            if x > t.0 {
+                *t = (x, t.0);
+            } else if x > t.1 {
+                t.1 = x;
+            }
+        };
+        for e in &edges {
+            push(&mut top_r[e.row], w(e));
+            push(&mut top_c[e.col], w(e));
+        }
+        let other = |t: (f64, f64), x: f64| if x >= t.0 { t.1 } else { t.0 };
+        let mut progress = false;
+        for e in &edges {
+            if row_done[e.row] || col_done[e.col] {
+                continue;
+            }
+            let x = w(e);
+            if x >= other(top_r[e.row], x) + other(top_c[e.col], x) {
+                fixed.push((e.row, e.col));
+                row_done[e.row] = true;
+                col_done[e.col] = true;
+                progress = true;
+            }
+        }
+        edges.retain(|e| !row_done[e.row] && !col_done[e.col]);
+        if !progress {
+            return (fixed, edges);
+        }
+    }
+}
+
+/// The edges among the [`EDGES_PER_SIDE`] best of their row or of their
+/// column (ties broken by position, so the choice is deterministic).
+fn best_edges(rows: usize, cols: usize, edges: Vec<Edge>) -> Vec<Edge> {
+    let mut by_row: Vec<Vec<usize>> = vec![Vec::new(); rows];
+    let mut by_col: Vec<Vec<usize>> = vec![Vec::new(); cols];
+    for (k, e) in edges.iter().enumerate() {
+        by_row[e.row].push(k);
+        by_col[e.col].push(k);
+    }
+    let mut keep = vec![false; edges.len()];
+    for list in by_row.iter_mut().chain(by_col.iter_mut()) {
+        list.sort_by(|a, b| edges[*b].score.total_cmp(&edges[*a].score).then(a.cmp(b)));
+        list.iter().take(EDGES_PER_SIDE).for_each(|k| keep[*k] = true);
+    }
+    edges.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
+}
+
+/// The optimal assignment within one component: (row, column) pairs.
+fn solve(c: &Component, edges: &[Edge], floor: f64) -> Vec<(usize, usize)> {
+    let (rs, cs) = (&c.rows, &c.cols);
+    let n = rs.len();
+    // Columns: the component's columns, then one "no partner" column per row.
+    let forbidden = -(SCALE as i64) * (n as i64 + 1);
+    let mut m = Matrix::new(n, cs.len() + n, forbidden);
+    for i in 0..n {
+        for k in 0..n {
+            m[(i, cs.len() + k)] = 0;
+        }
+    }
+    for e in c.edges.iter().map(|k| &edges[*k]) {
+        let (Ok(i), Ok(j)) = (rs.binary_search(&e.row), cs.binary_search(&e.col)) else { continue };
+        // +1: a pair exactly at the floor still beats "no partner".
+        m[(i, j)] = ((e.score - floor) * SCALE).round() as i64 + 1;
+    }
+    let (_, chosen) = kuhn_munkres(&m);
+    chosen
+        .into_iter()
+        .enumerate()
+        .filter(|(i, j)| *j < cs.len() && m[(*i, *j)] > 0)
+        .map(|(i, j)| (rs[i], cs[j]))
+        .collect()
+}
+
+/// A connected component: its rows and columns (sorted) and its edges.
+#[derive(Default)]
+struct Component {
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+    edges: Vec<usize>,
+}
+
+/// Connected components of the bipartite graph, in order of their first node.
+fn components(rows: usize, cols: usize, edges: &[Edge]) -> Vec<Component> {
+    let mut parent: Vec<usize> = (0..rows + cols).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for e in edges {
+        let (a, b) = (find(&mut parent, e.row), find(&mut parent, rows + e.col));
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Component> = Default::default();
+    let mut touched = vec![false; rows + cols];
+    for (k, e) in edges.iter().enumerate() {
+        touched[e.row] = true;
+        touched[rows + e.col] = true;
+        let root = find(&mut parent, e.row);
+        groups.entry(root).or_default().edges.push(k);
+    }
+    for node in (0..rows + cols).filter(|n| touched[*n]) {
+        let root = find(&mut parent, node);
+        let g = groups.entry(root).or_default();
+        if node < rows {
+            g.rows.push(node);
+        } else {
+            g.cols.push(node - rows);
+        }
+    }
+    groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(row: usize, col: usize, score: f64) -> Edge {
+        Edge { row, col, score }
+    }
+
+    #[test]
+    fn optimal_beats_greedy_on_ties() {
+        // Greedy takes (0,0)=0.9 and leaves row 1 with 0.4 (below the floor);
+        // optimal takes (0,1)=0.85 and (1,0)=0.88.
+        let got = assign(2, 2, &[e(0, 0, 0.9), e(0, 1, 0.85), e(1, 0, 0.88), e(1, 1, 0.4)], 0.5);
+        assert_eq!(got, vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn no_partner_when_nothing_reaches_the_floor() {
+        assert_eq!(assign(2, 1, &[e(0, 0, 0.3), e(1, 0, 0.6)], 0.5), vec![None, Some(0)]);
+        assert_eq!(assign(1, 1, &[e(0, 0, 0.5)], 0.5), vec![Some(0)], "at the floor counts");
+        assert_eq!(assign(3, 0, &[], 0.5), vec![None; 3]);
+    }
+
+    #[test]
+    fn separate_components_are_solved_separately() {
+        let got = assign(3, 3, &[e(0, 2, 0.9), e(2, 0, 0.7), e(1, 1, 0.8), e(2, 1, 0.75)], 0.5);
+        assert_eq!(got, vec![Some(2), Some(1), Some(0)]);
+    }
+}

@@ -1,0 +1,303 @@
+//! Measures across reporting periods → measure series.
+//!
+//! A measure's normalised ref (`1.A3`) is strong evidence: scorecards keep
+//! their numbering from quarter to quarter. But numbering does change when a
+//! plan is renewed, so the ref is checked against the title: the same ref
+//! with a similar title is linked `auto`; the same ref with a different
+//! title, or a near-identical title under a new ref, is a possible
+//! renumbering and is linked for `review`. Titles are compared with the same
+//! content-word similarities as milestone titles.
+//!
+//! Within one period, the same measure in two renditions of a report (or
+//! cited in the narrative of the report whose scorecard lists it) is one
+//! member set: its first row speaks for it, the others follow it.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+
+use super::assign::{assign, Edge};
+use super::features::{round4, TfIdf, Titles};
+use super::normalise::Normaliser;
+use super::profile::{profiles, Corpus};
+use crate::eval::match_key;
+use crate::model::{
+    Decision, Document, Format, Link, Measure, MeasurePoint, MeasureSeries, MeasureSeriesMember, MeasureSource,
+    RunnerUp,
+};
+use crate::rules::Rules;
+
+/// A period as a sortable key: (first year, quarter, text). "2016/17 Q2" →
+/// (2016, 2, …); a period without a quarter sorts before its quarters.
+fn period_key(p: &str) -> (i64, u32, String) {
+    let year = p.get(..4).and_then(|y| y.parse().ok()).unwrap_or(i64::MAX);
+    let quarter = p.split_whitespace().find_map(|w| w.strip_prefix('Q').and_then(|q| q.parse().ok())).unwrap_or(0);
+    (year, quarter, p.to_string())
+}
+
+/// Rows of one measure in one period: the first speaks for the others.
+struct Group {
+    slot: Option<usize>,
+    rows: Vec<usize>,
+}
+
+struct Candidate {
+    row: usize,
+    col: usize,
+    score: f64,
+    features: BTreeMap<String, f64>,
+    decision: Decision,
+    note: Option<String>,
+}
+
+/// Link measures across periods into series.
+pub fn series(measures: &[Measure], documents: &[Document], rules: &Rules) -> Vec<MeasureSeries> {
+    let docs: HashMap<&str, &Document> = documents.iter().map(|d| (d.id.as_str(), d)).collect();
+    let period = |m: &Measure| -> Option<String> {
+        m.period.clone().or_else(|| docs.get(m.document_id.as_str()).and_then(|d| d.period.clone()))
+    };
+    let norm = Normaliser::new(&rules.reconcile);
+    let titles =
+        measures.iter().map(|m| [m.title.clone().unwrap_or_default(), String::new(), String::new(), String::new()]);
+    let (profiles, vocab) = profiles(titles, &norm);
+    let titles = Titles { profiles: &profiles, vocab: &vocab, rules };
+    let mut slots: Vec<String> = measures.iter().filter_map(period).collect();
+    slots.sort_by_key(|p| period_key(p));
+    slots.dedup();
+    let slot_of: Vec<Option<usize>> =
+        measures.iter().map(|m| period(m).and_then(|p| slots.iter().position(|s| *s == p))).collect();
+
+    // Canonical order: period, scorecard before narrative, the document with
+    // the most measures, DOCX, document id, row.
+    let per_doc = measures.iter().fold(HashMap::<&str, usize>::new(), |mut acc, m| {
+        *acc.entry(m.document_id.as_str()).or_default() += 1;
+        acc
+    });
+    let mut order: Vec<usize> = (0..measures.len()).collect();
+    order.sort_by_key(|i| {
+        let m = &measures[*i];
+        let doc = docs.get(m.document_id.as_str());
+        (
+            slot_of[*i].unwrap_or(usize::MAX),
+            m.source != MeasureSource::Scorecard,
+            Reverse(per_doc.get(m.document_id.as_str()).copied().unwrap_or(0)),
+            doc.map_or(1, |d| u8::from(d.format != Format::Docx)),
+            m.document_id.clone(),
+            *i,
+        )
+    });
+    let groups = group(measures, &order, &slot_of, &titles);
+    let linked = link(measures, &groups, slots.len(), &titles);
+    output(measures, &groups, &linked, &slots)
+}
+
+/// Gather each period's rows of one measure: the same ref with agreeing (or
+/// unprinted) titles, or, without a ref, the same title; at most one row per
+/// document and source.
+fn group(measures: &[Measure], order: &[usize], slot_of: &[Option<usize>], titles: &Titles) -> Vec<Group> {
+    let agrees = titles.rules.reconcile.measures.title_agrees;
+    let mut groups: Vec<Group> = Vec::new();
+    let mut open: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    for &i in order {
+        let m = &measures[i];
+        let Some(slot) = slot_of[i] else {
+            groups.push(Group { slot: None, rows: vec![i] });
+            continue;
+        };
+        let key = match &m.r#ref {
+            Some(r) => format!("ref:{r}"),
+            None => format!("title:{}", match_key(m.title.as_deref().unwrap_or(""))),
+        };
+        let fits = |g: &Group| {
+            let first = &measures[g.rows[0]];
+            let same_place =
+                g.rows.iter().any(|r| measures[*r].document_id == m.document_id && measures[*r].source == m.source);
+            !same_place && title_similarity(titles, g.rows[0], i, first, m).is_none_or(|s| s >= agrees)
+        };
+        let candidates = open.entry((slot, key)).or_default();
+        match candidates.iter().copied().find(|g| fits(&groups[*g])) {
+            Some(g) => groups[g].rows.push(i),
+            None => {
+                candidates.push(groups.len());
+                groups.push(Group { slot: Some(slot), rows: vec![i] });
+            }
+        }
+    }
+    groups
+}
+
+/// Mean of the three title similarities, with IDF over the two titles; None
+/// when either title is not printed.
+fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &Measure, mb: &Measure) -> Option<f64> {
+    if ma.title.is_none() || mb.title.is_none() {
+        return None;
+    }
+    let idf = Corpus::of([&titles.profiles[a], &titles.profiles[b]].into_iter());
+    Some(similarity(titles, a, b, &idf.vector(&titles.profiles[a]), &idf.vector(&titles.profiles[b])))
+}
+
+fn similarity(titles: &Titles, a: usize, b: usize, va: &TfIdf, vb: &TfIdf) -> f64 {
+    titles.similarity(a, b, va, vb).iter().sum::<f64>() / 3.0
+}
+
+/// Per group: (predecessor group, score, decision, features, runner-up, note).
+type GroupLink = (usize, f64, Decision, BTreeMap<String, f64>, Option<(usize, f64)>, Option<String>);
+
+/// Link each period's groups to open groups of earlier periods.
+fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -> Vec<Option<GroupLink>> {
+    let rules = &titles.rules.reconcile;
+    let mut pred: Vec<Option<GroupLink>> = vec![None; groups.len()];
+    let mut has_successor = vec![false; groups.len()];
+    for j in 0..slots {
+        let rows: Vec<usize> = (0..groups.len()).filter(|g| groups[*g].slot == Some(j)).collect();
+        let cols: Vec<usize> =
+            (0..groups.len()).filter(|g| groups[*g].slot.is_some_and(|s| s < j) && !has_successor[*g]).collect();
+        let first = |g: usize| groups[g].rows[0];
+        let idf = Corpus::of(rows.iter().chain(&cols).map(|g| &titles.profiles[first(*g)]));
+        let vectors: HashMap<usize, TfIdf> =
+            rows.iter().chain(&cols).map(|g| (*g, idf.vector(&titles.profiles[first(*g)]))).collect();
+        let mut cands = Vec::new();
+        for (r, rg) in rows.iter().enumerate() {
+            for (c, cg) in cols.iter().enumerate() {
+                let (a, b) = (first(*cg), first(*rg));
+                let (ma, mb) = (&measures[a], &measures[b]);
+                let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
+                let shares_word =
+                    titles.profiles[a].word_set.iter().any(|w| titles.profiles[b].word_set.binary_search(w).is_ok());
+                if !same_ref && !shares_word {
+                    continue;
+                }
+                let sim = (ma.title.is_some() && mb.title.is_some())
+                    .then(|| similarity(titles, a, b, &vectors[cg], &vectors[rg]));
+                let m = &rules.measures;
+                let total = m.same_ref + m.title;
+                let (ref_w, title_w) = (m.same_ref / total, m.title / total);
+                let (decision, note) = match (same_ref, sim) {
+                    (true, None) => (Decision::Auto, None),
+                    (true, Some(s)) if s >= m.title_agrees => (Decision::Auto, None),
+                    (true, Some(_)) => (Decision::Review, Some("same ref, different title: possible renumbering")),
+                    (false, Some(s)) if s >= m.renumbered => {
+                        (Decision::Review, Some("near-identical title under a new ref: possible renumbering"))
+                    }
+                    _ => continue,
+                };
+                let mut features =
+                    BTreeMap::from([("same_ref".to_string(), round4(ref_w * f64::from(u8::from(same_ref))))]);
+                if let Some(s) = sim {
+                    features.insert("title".into(), round4(title_w * s));
+                }
+                let score = if sim.is_some() { round4(features.values().sum()) } else { 1.0 };
+                cands.push(Candidate { row: r, col: c, score, features, decision, note: note.map(String::from) });
+            }
+        }
+        let edges: Vec<Edge> = cands.iter().map(|c| Edge { row: c.row, col: c.col, score: c.score }).collect();
+        let chosen = assign(rows.len(), cols.len(), &edges, 0.0);
+        for (r, c) in chosen.iter().enumerate() {
+            let Some(c) = *c else { continue };
+            let Some(cand) = cands.iter().find(|x| x.row == r && x.col == c) else { continue };
+            let rival = cands
+                .iter()
+                .filter(|x| (x.row == r) != (x.col == c) && (x.row == r || x.col == c))
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .map(|x| (if x.row == r { cols[x.col] } else { rows[x.row] }, x.score));
+            let close = rival.is_some_and(|(_, s)| round4(cand.score - s) < rules.thresholds.margin - 1e-9);
+            let decision = if close { Decision::Review } else { cand.decision };
+            pred[rows[r]] = Some((cols[c], cand.score, decision, cand.features.clone(), rival, cand.note.clone()));
+            has_successor[cols[c]] = true;
+        }
+    }
+    pred
+}
+
+fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], slots: &[String]) -> Vec<MeasureSeries> {
+    let first: Vec<usize> = (0..groups.len())
+        .map(|mut g| {
+            while let Some((p, ..)) = &pred[g] {
+                g = *p;
+            }
+            g
+        })
+        .collect();
+    let mut by_first: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (g, f) in first.iter().enumerate() {
+        by_first.entry(*f).or_default().push(g);
+    }
+    let id = |g: usize| measures[groups[g].rows[0]].id.clone();
+    let mut out = Vec::new();
+    for (f, mut members_groups) in by_first {
+        members_groups.sort_by_key(|g| (groups[*g].slot.unwrap_or(usize::MAX), *g));
+        let mut members = Vec::new();
+        let mut history = Vec::new();
+        for &g in &members_groups {
+            let head = &measures[groups[g].rows[0]];
+            let period = groups[g].slot.and_then(|s| slots.get(s).cloned());
+            let (score, decision, link) = match &pred[g] {
+                Some((p, score, decision, features, rival, note)) => (
+                    *score,
+                    *decision,
+                    Some(Link {
+                        from: id(*p),
+                        to: None,
+                        score: *score,
+                        decision: *decision,
+                        features: features.clone(),
+                        runner_up: rival.map(|(x, s)| RunnerUp { id: id(x), score: s }),
+                        note: note.clone(),
+                    }),
+                ),
+                None => (1.0, Decision::Auto, None),
+            };
+            members.push(MeasureSeriesMember {
+                measure_id: head.id.clone(),
+                period: period.clone(),
+                score,
+                decision,
+                link,
+            });
+            for &r in &groups[g].rows[1..] {
+                let same_period = Link {
+                    from: head.id.clone(),
+                    to: None,
+                    score: 1.0,
+                    decision: Decision::Auto,
+                    features: BTreeMap::from([("same_period".to_string(), 1.0)]),
+                    runner_up: None,
+                    note: None,
+                };
+                members.push(MeasureSeriesMember {
+                    measure_id: measures[r].id.clone(),
+                    period: period.clone(),
+                    score: 1.0,
+                    decision: Decision::Auto,
+                    link: Some(same_period),
+                });
+            }
+            history.push(MeasurePoint {
+                period,
+                value: head.value.as_ref().and_then(|v| v.number),
+                status: head.status.canonical,
+                direction: head.direction.canonical,
+            });
+        }
+        let latest = members_groups.iter().rev().flat_map(|g| groups[*g].rows.iter()).map(|r| &measures[*r]);
+        out.push(MeasureSeries {
+            id: format!("ms-{}", id(f)),
+            r#ref: members_groups.last().and_then(|g| measures[groups[*g].rows[0]].r#ref.clone()),
+            title: latest.filter_map(|m| m.title.clone()).next(),
+            members,
+            history,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_sort_by_year_then_quarter() {
+        let mut p = vec!["2017/18 Q1", "2016/17 Q4", "2016/17", "2016/17 Q2"];
+        p.sort_by_key(|x| period_key(x));
+        assert_eq!(p, ["2016/17", "2016/17 Q2", "2016/17 Q4", "2017/18 Q1"]);
+    }
+}

@@ -1,0 +1,334 @@
+//! What is compared of each milestone, computed once per run.
+//!
+//! A [`Profile`] holds a milestone's title as content words (ids into a
+//! [`Vocabulary`]), the title's character trigrams and the content words of
+//! its outcome and activity. Word ids follow alphabetical order of the words,
+//! not the order milestones were read in, so every sum over words is taken in
+//! the same order whatever documents are in the run.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::normalise::Normaliser;
+use crate::model::Milestone;
+
+/// Content words by id.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    pub words: Vec<String>,
+    /// Per word: its length in characters and how often each character
+    /// occurs (by code point modulo 32), for [`Vocabulary::may_reach`].
+    shapes: Vec<(usize, [u8; 32])>,
+}
+
+impl Vocabulary {
+    pub fn new(words: Vec<String>) -> Vocabulary {
+        let shapes = words
+            .iter()
+            .map(|w| {
+                let mut h = [0u8; 32];
+                w.chars().for_each(|c| h[c as usize % 32] = h[c as usize % 32].saturating_add(1));
+                (w.chars().count(), h)
+            })
+            .collect();
+        Vocabulary { words, shapes }
+    }
+
+    pub fn word(&self, id: u32) -> &str {
+        self.words.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// Whether the Jaro-Winkler similarity of two words can reach `floor`.
+    ///
+    /// Jaro counts m matching characters: j ≤ (m/|a| + m/|b| + 1) / 3, and m
+    /// is at most the characters the two have in common. Winkler's prefix
+    /// bonus lifts j to at most 0.6 j + 0.4. So when that bound is below the
+    /// floor the exact (and costly) computation cannot reach it.
+    pub fn may_reach(&self, a: u32, b: u32, floor: f64) -> bool {
+        let (Some((la, ha)), Some((lb, hb))) = (self.shapes.get(a as usize), self.shapes.get(b as usize)) else {
+            return true;
+        };
+        if *la == 0 || *lb == 0 {
+            return true;
+        }
+        let m = ha.iter().zip(hb).map(|(x, y)| usize::from(*x.min(y))).sum::<usize>() as f64;
+        let jaro = (m / *la as f64 + m / *lb as f64 + 1.0) / 3.0;
+        0.6 * jaro.min(1.0) + 0.4 >= floor
+    }
+}
+
+/// One milestone, ready to compare.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    /// Content words of the action, printed order, repeats kept.
+    pub words: Vec<u32>,
+    /// The same, sorted and without repeats.
+    pub word_set: Vec<u32>,
+    /// Character trigrams of the content words, sorted, without repeats.
+    pub grams: Vec<u64>,
+    /// Names in the action (see [`name_terms`]), sorted, without repeats.
+    pub names: Vec<u64>,
+    /// Content words of the outcome, the activity and the rationale (the
+    /// progress commentary), sorted, without repeats.
+    pub outcome: Vec<u32>,
+    pub activity: Vec<u32>,
+    pub rationale: Vec<u32>,
+}
+
+/// Profiles of milestones (same order) and their vocabulary.
+pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
+    let text = |t: &Option<String>| t.as_deref().unwrap_or("").to_string();
+    let texts = milestones.iter().map(|m| [m.action.clone(), text(&m.outcome), text(&m.activity), text(&m.rationale)]);
+    profiles(texts, norm)
+}
+
+/// Profiles of `[title, outcome, activity, rationale]` texts (same order)
+/// and their vocabulary.
+pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
+    let mut flags: Vec<Vec<bool>> = Vec::new();
+    let texts: Vec<[Vec<String>; 4]> = texts
+        .map(|[action, outcome, activity, rationale]| {
+            let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms(&action).into_iter().unzip();
+            flags.push(names);
+            [words, norm.content_words(&outcome), norm.content_words(&activity), norm.content_words(&rationale)]
+        })
+        .collect();
+    let all: BTreeSet<&str> = texts.iter().flatten().flatten().map(String::as_str).collect();
+    let ids: HashMap<&str, u32> = all.iter().enumerate().map(|(i, w)| (*w, i as u32)).collect();
+    let vocab = Vocabulary::new(all.iter().map(|w| w.to_string()).collect());
+    let to_ids = |ws: &[String]| -> Vec<u32> { ws.iter().filter_map(|w| ids.get(w.as_str()).copied()).collect() };
+    let profiles = texts
+        .iter()
+        .zip(&flags)
+        .map(|([action, outcome, activity, rationale], flags)| {
+            let words = to_ids(action);
+            Profile {
+                word_set: sorted_set(words.clone()),
+                names: name_terms(&words, flags),
+                grams: trigrams(action),
+                words,
+                outcome: sorted_set(to_ids(outcome)),
+                activity: sorted_set(to_ids(activity)),
+                rationale: sorted_set(to_ids(rationale)),
+            }
+        })
+        .collect();
+    (profiles, vocab)
+}
+
+/// The names of a title: each word printed as a name, and each run of two
+/// or more such words ("Towns Fund" is a name of its own, apart from
+/// "Towns and Villages Fund"). Single words keep their word id; a run is a
+/// hash of its ids with the top bit set.
+fn name_terms(words: &[u32], flags: &[bool]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut run: Vec<u32> = Vec::new();
+    let close = |run: &mut Vec<u32>, out: &mut Vec<u64>| {
+        if run.len() > 1 {
+            let h =
+                run.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, w| (h ^ u64::from(*w)).wrapping_mul(0x0100_0000_01b3));
+            out.push(h | 1 << 63);
+        }
+        run.clear();
+    };
+    for (w, name) in words.iter().zip(flags) {
+        if *name {
+            out.push(u64::from(*w));
+            run.push(*w);
+        } else {
+            close(&mut run, &mut out);
+        }
+    }
+    close(&mut run, &mut out);
+    sorted_set(out)
+}
+
+fn sorted_set<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Trigrams of the words joined by spaces, padded so that word edges count.
+fn trigrams(words: &[String]) -> Vec<u64> {
+    let text: Vec<char> = format!(" {} ", words.join(" ")).chars().collect();
+    let grams = text.windows(3).map(|w| w.iter().fold(0u64, |acc, c| (acc << 21) | (*c as u64)));
+    sorted_set(grams.collect())
+}
+
+/// Size of the intersection of two sorted sets.
+pub fn common<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Dice coefficient of two sorted sets (0 when either is empty).
+pub fn dice<T: Ord>(a: &[T], b: &[T]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    2.0 * common(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// The titles a comparison is made against, grouped by plan year: how rare
+/// each word is (IDF) and how specific each word and word pair is.
+///
+/// A word's frequency is the largest share of one plan year's titles that
+/// contain it. A project name that every plan year uses once ("Forge
+/// Island") stays as rare as a word used once in all years; counted over all
+/// years together it would look common just because the project ran long.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    weights: HashMap<u32, f64>,
+    unseen: f64,
+    /// Most titles of one plan year that contain the word (word pair).
+    most: HashMap<u32, u32>,
+    pair_most: HashMap<u64, u32>,
+    /// Mean titles per plan year.
+    per_year: f64,
+}
+
+impl Corpus {
+    /// A corpus of one group of titles.
+    pub fn of<'a>(profiles: impl Iterator<Item = &'a Profile>) -> Corpus {
+        Corpus::grouped(&[profiles.collect()])
+    }
+
+    /// A corpus of groups of titles (one group per plan year).
+    pub fn grouped(groups: &[Vec<&Profile>]) -> Corpus {
+        let mut most: HashMap<u32, u32> = HashMap::new();
+        let mut pair_most: HashMap<u64, u32> = HashMap::new();
+        let mut share: HashMap<u32, f64> = HashMap::new();
+        let (mut titles, mut nonempty) = (0usize, 0usize);
+        for g in groups.iter().filter(|g| !g.is_empty()) {
+            let (mut df, mut pf): (HashMap<u32, u32>, HashMap<u64, u32>) = Default::default();
+            for p in g {
+                p.word_set.iter().for_each(|w| *df.entry(*w).or_default() += 1);
+                p.names.iter().for_each(|w| *pf.entry(*w).or_default() += 1);
+            }
+            let n = g.len() as f64;
+            (titles, nonempty) = (titles + g.len(), nonempty + 1);
+            for (w, d) in df {
+                let s = share.entry(w).or_default();
+                *s = s.max(f64::from(d) / n);
+                let m = most.entry(w).or_default();
+                *m = (*m).max(d);
+            }
+            for (w, d) in pf {
+                let m = pair_most.entry(w).or_default();
+                *m = (*m).max(d);
+            }
+        }
+        // IDF as if each plan year had the mean number of titles.
+        let n = (titles as f64 / nonempty.max(1) as f64).max(1.0);
+        let idf = |sh: f64| ((n + 1.0) / (sh * n + 1.0)).ln() + 1.0;
+        Corpus {
+            weights: share.into_iter().map(|(w, s)| (w, idf(s))).collect(),
+            unseen: idf(0.0),
+            most,
+            pair_most,
+            per_year: n,
+        }
+    }
+
+    /// The unit-length TF-IDF vector of a title (sublinear term frequency).
+    pub fn vector(&self, p: &Profile) -> Vec<(u32, f64)> {
+        let mut v: Vec<(u32, f64)> = Vec::with_capacity(p.word_set.len());
+        for w in &p.word_set {
+            let tf = p.words.iter().filter(|x| *x == w).count() as f64;
+            v.push((*w, (1.0 + tf.ln()) * self.weights.get(w).copied().unwrap_or(self.unseen)));
+        }
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|(_, x)| *x /= norm);
+        }
+        v
+    }
+
+    /// The rarity-weighted share of the words of `p` found in `words`
+    /// (sorted): 1 when `words` mentions all of them.
+    pub fn containment(&self, p: &Profile, words: &[u32]) -> f64 {
+        let weight = |w: &u32| self.weights.get(w).copied().unwrap_or(self.unseen);
+        let total: f64 = p.word_set.iter().map(weight).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        p.word_set.iter().filter(|w| words.binary_search(w).is_ok()).map(weight).sum::<f64>() / total
+    }
+
+    /// The most titles of one plan year that contain `w`.
+    pub fn most_titles(&self, w: u32) -> u32 {
+        self.most.get(&w).copied().unwrap_or(0)
+    }
+
+    /// Mean titles per plan year.
+    pub fn titles_per_year(&self) -> f64 {
+        self.per_year
+    }
+
+    /// How specific a word is: 1 when no plan year has it in more than one
+    /// title (a name), 1/3 when some plan year has it in three (a type).
+    pub fn word_specificity(&self, w: u32) -> f64 {
+        1.0 / f64::from(self.most.get(&w).copied().unwrap_or(1).max(1))
+    }
+
+    /// The same for a name term: a single word counts all its uses, printed
+    /// as a name or not ("Care" in "Care Quality Commission" is no rarer than
+    /// "care"); a run of names counts the titles with that run.
+    pub fn name_specificity(&self, term: u64) -> f64 {
+        if term >> 63 == 0 {
+            return self.word_specificity(term as u32);
+        }
+        let pair = term;
+        1.0 / f64::from(self.pair_most.get(&pair).copied().unwrap_or(1).max(1))
+    }
+}
+
+/// Cosine of two unit vectors sorted by word id.
+pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot.clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_measures() {
+        assert_eq!(common(&[1, 2, 3, 5], &[2, 5, 7]), 2);
+        assert!((dice(&[1, 2], &[2, 3]) - 0.5).abs() < 1e-12);
+        assert_eq!(dice::<u32>(&[], &[1]), 0.0);
+    }
+
+    #[test]
+    fn rare_words_weigh_more() {
+        let p = |w: &[u32]| Profile { words: w.to_vec(), word_set: sorted_set(w.to_vec()), ..Default::default() };
+        let titles = [p(&[0, 1]), p(&[0, 2]), p(&[0, 3]), p(&[0, 1])];
+        let idf = Corpus::of(titles.iter());
+        let v = idf.vector(&titles[0]);
+        assert!(v[1].1 > v[0].1, "word 1 (in 2 titles) outweighs word 0 (in all): {v:?}");
+        assert!((cosine(&v, &v) - 1.0).abs() < 1e-9);
+    }
+}

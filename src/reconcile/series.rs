@@ -1,0 +1,134 @@
+//! Linked units → the dataset's series.
+//!
+//! Every unit has at most one predecessor, so following predecessors leads
+//! each unit to the first unit of its series. A series is named after that
+//! first unit's row, `s-<milestone id>`, and a milestone id is `<document
+//! id>-m<row>`, derived from the document's bytes: the name depends on the
+//! content of the series' oldest report alone, so it survives re-runs and
+//! the arrival of later reports.
+//!
+//! Members are listed in plan-year order, each unit's primary row first and
+//! its rows in other renditions right after it. The status history has one
+//! point per plan year: the status of that year's first member, with the
+//! progress date of its document.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::features::Scored;
+use super::link::{Linked, UnitLink};
+use super::units::Unit;
+use crate::model::{Decision, Document, Link, RunnerUp, Series, SeriesMember, StatusPoint};
+use crate::rules::Rules;
+
+/// Build the series of every unit.
+pub fn build(
+    units: &[Unit],
+    linked: &Linked,
+    milestones: &[crate::model::Milestone],
+    documents: &[Document],
+    rules: &Rules,
+) -> Vec<Series> {
+    let as_of: HashMap<&str, Option<&str>> = documents.iter().map(|d| (d.id.as_str(), d.as_of.as_deref())).collect();
+    let id = |u: usize| milestones[units[u].primary].id.clone();
+    // First unit of each unit's series. A predecessor always comes earlier
+    // in (plan year, unit) order, so the walk ends.
+    let first: Vec<usize> = (0..units.len())
+        .map(|mut u| {
+            while let Some(l) = &linked.pred[u] {
+                u = l.from;
+            }
+            u
+        })
+        .collect();
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (u, f) in first.iter().enumerate() {
+        groups.entry(*f).or_default().push(u);
+    }
+    let mut proposals: BTreeMap<usize, Vec<Link>> = BTreeMap::new();
+    for p in &linked.proposals {
+        proposals.entry(first[p.from]).or_default().push(Link {
+            from: id(p.from),
+            to: Some(id(p.to)),
+            score: p.scored.score,
+            decision: Decision::Review,
+            features: p.scored.contributions(rules),
+            runner_up: p.runner_up.map(|(u, score)| RunnerUp { id: id(u), score }),
+            note: Some(p.note.clone()),
+        });
+    }
+    let link = |l: &UnitLink| Link {
+        from: id(l.from),
+        to: None,
+        score: l.scored.score,
+        decision: l.decision,
+        features: l.scored.contributions(rules),
+        runner_up: l.runner_up.map(|(u, score)| RunnerUp { id: id(u), score }),
+        note: l.note.clone(),
+    };
+    let mut out = Vec::with_capacity(groups.len());
+    for (f, mut members_units) in groups {
+        members_units.sort_by_key(|u| (units[*u].year.unwrap_or(usize::MAX), *u));
+        let mut members = Vec::new();
+        for &u in &members_units {
+            let unit = &units[u];
+            let m = &milestones[unit.primary];
+            let note = linked.notes[u].clone();
+            let (score, decision, link) = match &linked.pred[u] {
+                Some(l) => (l.scored.score, l.decision, Some(link(l))),
+                None if note.is_some() => (1.0, Decision::Manual, None),
+                None => (1.0, Decision::Auto, None),
+            };
+            members.push(SeriesMember {
+                milestone_id: m.id.clone(),
+                plan_year: m.plan_year.clone(),
+                score,
+                decision,
+                link,
+                note,
+            });
+            for twin in &unit.twins {
+                let t = &milestones[twin.milestone];
+                let l = rendition_link(&m.id, twin.scored.as_ref(), rules);
+                members.push(SeriesMember {
+                    milestone_id: t.id.clone(),
+                    plan_year: t.plan_year.clone(),
+                    score: l.score,
+                    decision: Decision::Auto,
+                    link: Some(l),
+                    note: None,
+                });
+            }
+        }
+        let last = milestones[units[*members_units.last().unwrap_or(&f)].primary].clone();
+        let mut status_history: Vec<StatusPoint> = Vec::new();
+        for &u in &members_units {
+            let m = &milestones[units[u].primary];
+            if status_history.last().is_some_and(|p| p.plan_year == m.plan_year) {
+                continue;
+            }
+            status_history.push(StatusPoint {
+                plan_year: m.plan_year.clone(),
+                as_of: as_of.get(m.document_id.as_str()).copied().flatten().map(String::from),
+                status: m.status.canonical,
+            });
+        }
+        out.push(Series {
+            id: format!("s-{}", id(f)),
+            theme_key: last.theme_key.clone(),
+            title: last.action.clone(),
+            members,
+            status_history,
+            proposals: proposals.remove(&f).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// The link from a unit's primary row to the same row in another rendition.
+fn rendition_link(primary: &str, scored: Option<&Scored>, rules: &Rules) -> Link {
+    let (score, features, note) = match scored {
+        None => (1.0, BTreeMap::from([("rendition".to_string(), 1.0)]), None),
+        Some(s) => (s.score, s.contributions(rules), Some("rendition: the same row, worded differently".to_string())),
+    };
+    Link { from: primary.to_string(), to: None, score, decision: Decision::Auto, features, runner_up: None, note }
+}

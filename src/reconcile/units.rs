@@ -1,0 +1,208 @@
+//! Plan years, and the actions of one plan year across its documents.
+//!
+//! The same report is often archived twice, as PDF and as DOCX: two
+//! documents of one plan year with (nearly) the same rows. They are not two
+//! years and their rows must not compete with each other for successors, so
+//! before linking across years the rows of a plan year are gathered into
+//! *units*: one row of the primary document plus the same row in every other
+//! document of that year (same text, or a score of at least `rendition`).
+//! Linking across years then works on units, and each unit's extra rows join
+//! its series linked by the feature `rendition`.
+//!
+//! The primary document of a year is the one with the most rows, then the
+//! latest progress date, then DOCX (its text comes straight from the XML),
+//! then the smaller id: an order that depends on the documents alone, never
+//! on the order they were read in.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::assign::{assign, Edge};
+use super::features::{Scored, Scorer};
+use super::profile::Corpus;
+use crate::eval::match_key;
+use crate::model::{Document, Format};
+
+/// The plan years present, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Years {
+    pub keys: Vec<String>,
+    /// The first year of each plan year ("2021/22" → 2021), for gaps.
+    numbers: Vec<i64>,
+}
+
+impl Years {
+    pub fn new<'a>(plan_years: impl Iterator<Item = &'a str>) -> Years {
+        let mut keys: Vec<String> = plan_years.map(String::from).collect();
+        keys.sort();
+        keys.dedup();
+        let numbers =
+            keys.iter().enumerate().map(|(i, k)| k.get(..4).and_then(|y| y.parse().ok()).unwrap_or(i as i64)).collect();
+        Years { keys, numbers }
+    }
+
+    pub fn index(&self, key: &str) -> Option<usize> {
+        self.keys.binary_search_by(|k| k.as_str().cmp(key)).ok()
+    }
+
+    /// Plan years from `earlier` to `later` (at least 1 when they differ).
+    pub fn gap(&self, earlier: usize, later: usize) -> usize {
+        if earlier == later {
+            return 0;
+        }
+        (self.numbers[later] - self.numbers[earlier]).max(1) as usize
+    }
+}
+
+/// Another document's row that is this unit's row.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    pub milestone: usize,
+    /// None: the same text; Some: a different text that scored as the same row.
+    pub scored: Option<Scored>,
+}
+
+/// One action of one plan year: a row, plus the same row in other renditions.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Index into [`Years::keys`]; None for milestones without a plan year,
+    /// which are never linked.
+    pub year: Option<usize>,
+    /// The row that speaks for the unit (in the year's primary document
+    /// where it has the row).
+    pub primary: usize,
+    pub twins: Vec<Twin>,
+}
+
+/// Gather the rows of every plan year into units, in a canonical order:
+/// plan year, then primary document first, then row order.
+pub fn units(scorer: &Scorer, documents: &[Document], years: &Years) -> Vec<Unit> {
+    let docs: HashMap<&str, &Document> = documents.iter().map(|d| (d.id.as_str(), d)).collect();
+    // Rows by plan year, then by document (in row order).
+    // Keyed so that rows without a plan year come last.
+    let mut by_year: BTreeMap<usize, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    for (i, m) in scorer.milestones.iter().enumerate() {
+        let year = m.plan_year.as_deref().and_then(|y| years.index(y));
+        by_year.entry(year.unwrap_or(usize::MAX)).or_default().entry(m.document_id.as_str()).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for (year, by_doc) in by_year {
+        let mut ordered: Vec<(&str, Vec<usize>)> = by_doc.into_iter().collect();
+        ordered.sort_by_key(|(id, rows)| {
+            let doc = docs.get(id);
+            (
+                Reverse(rows.len()),
+                Reverse(doc.and_then(|d| d.as_of.clone())),
+                doc.map_or(1, |d| u8::from(d.format != Format::Docx)),
+                id.to_string(),
+            )
+        });
+        let year = (year != usize::MAX).then_some(year);
+        match year {
+            None => out.extend(ordered.into_iter().flat_map(|(_, rows)| rows).map(|primary| Unit {
+                year: None,
+                primary,
+                twins: Vec::new(),
+            })),
+            Some(_) => out.extend(year_units(scorer, year, ordered)),
+        }
+    }
+    out
+}
+
+/// Units of one plan year from its documents' rows, primary document first.
+fn year_units(scorer: &Scorer, year: Option<usize>, docs: Vec<(&str, Vec<usize>)>) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    let all: Vec<usize> = docs.iter().flat_map(|(_, rows)| rows.iter().copied()).collect();
+    let corpus = Corpus::of(all.iter().map(|i| &scorer.profiles()[*i]));
+    let key = |i: usize| match_key(&scorer.milestones[i].action);
+    for (_, rows) in docs {
+        // The same text: in order, so repeated texts pair up first with first.
+        let mut by_text: HashMap<String, VecDeque<usize>> = HashMap::new();
+        for (u, unit) in units.iter().enumerate() {
+            by_text.entry(key(unit.primary)).or_default().push_back(u);
+        }
+        let mut taken = vec![false; units.len()];
+        let mut left = Vec::new();
+        for row in rows {
+            match by_text.get_mut(&key(row)).and_then(VecDeque::pop_front) {
+                Some(u) => {
+                    taken[u] = true;
+                    units[u].twins.push(Twin { milestone: row, scored: None });
+                }
+                None => left.push(row),
+            }
+        }
+        // A different text: the best one-to-one match at `rendition` or above.
+        let free: Vec<usize> = (0..units.len()).filter(|u| !taken[*u]).collect();
+        let matched = match_renditions(scorer, &corpus, &units, &free, &left);
+        for (k, row) in left.into_iter().enumerate() {
+            match matched[k].clone() {
+                Some((u, scored)) => units[u].twins.push(Twin { milestone: row, scored: Some(scored) }),
+                None => units.push(Unit { year, primary: row, twins: Vec::new() }),
+            }
+        }
+    }
+    units
+}
+
+/// For each row of `left`, the free unit it is the same row as, if any: at
+/// or above the `rendition` threshold and clear of any other candidate by
+/// `margin`, so a sibling row never passes for a rendition.
+fn match_renditions(
+    scorer: &Scorer,
+    corpus: &Corpus,
+    units: &[Unit],
+    free: &[usize],
+    left: &[usize],
+) -> Vec<Option<(usize, Scored)>> {
+    let t = &scorer.rules.reconcile.thresholds;
+    let vectors: HashMap<usize, _> = free
+        .iter()
+        .map(|u| units[*u].primary)
+        .chain(left.iter().copied())
+        .map(|i| (i, corpus.vector(&scorer.profiles()[i])))
+        .collect();
+    let mut scores: Vec<Vec<Scored>> = Vec::with_capacity(left.len());
+    let mut edges = Vec::new();
+    for (r, row) in left.iter().enumerate() {
+        let mut line = Vec::with_capacity(free.len());
+        for (c, u) in free.iter().enumerate() {
+            let p = units[*u].primary;
+            let s = scorer.score(p, *row, &vectors[&p], &vectors[row], 0, corpus);
+            edges.push(Edge { row: r, col: c, score: s.score });
+            line.push(s);
+        }
+        scores.push(line);
+    }
+    let chosen = assign(left.len(), free.len(), &edges, t.rendition);
+    chosen
+        .iter()
+        .enumerate()
+        .map(|(r, c)| {
+            let c = (*c)?;
+            let best = scores[r][c].score;
+            let rival = edges
+                .iter()
+                .filter(|e| (e.row == r) != (e.col == c) && (e.row == r || e.col == c))
+                .map(|e| e.score)
+                .fold(0.0, f64::max);
+            (best - rival >= t.margin - 1e-9).then(|| (free[c], scores[r][c].clone()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_sort_and_measure_gaps() {
+        let y = Years::new(["2023/24", "2021/22", "2023/24"].into_iter());
+        assert_eq!(y.keys, ["2021/22", "2023/24"]);
+        assert_eq!(y.gap(0, 1), 2);
+        assert_eq!(y.gap(1, 1), 0);
+        assert_eq!(y.index("2023/24"), Some(1));
+        assert_eq!(y.index("1999/00"), None);
+    }
+}

@@ -166,8 +166,9 @@ fn in_process(files: &[InputFile], rules: &Rules, opts: &RunOptions, progress: &
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// Assemble the dataset from per-document outcomes (in input order).
-pub fn assemble(outcomes: Vec<Outcome>, rules: &Rules) -> Dataset {
+/// Assemble the dataset from per-document outcomes (in input order); the
+/// notes are about the run as a whole (an override that names nothing).
+pub fn assemble(outcomes: Vec<Outcome>, rules: &Rules) -> (Dataset, Vec<String>) {
     let mut ds = Dataset { schema_version: SCHEMA_VERSION.to_string(), ..Default::default() };
     for outcome in outcomes {
         match outcome {
@@ -185,18 +186,22 @@ pub fn assemble(outcomes: Vec<Outcome>, rules: &Rules) -> Dataset {
             Err(e) => ds.errors.push(e),
         }
     }
-    ds.series = reconcile::milestone_series(&ds.milestones, &ds.documents, rules);
+    let (series, notes) = reconcile::milestone_series_and_notes(&ds.milestones, &ds.documents, rules);
+    ds.series = series;
     ds.measure_series = reconcile::measure_series(&ds.measures, &ds.documents, rules);
-    ds
+    (ds, notes)
 }
 
 /// Run the whole batch and write the dataset.
 pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Summary> {
     let started = Instant::now();
     let outcomes = process_all(&files, rules, opts)?;
-    let dataset = assemble(outcomes, rules);
+    let (dataset, notes) = assemble(outcomes, rules);
     for e in &dataset.errors {
         eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
+    }
+    for note in &notes {
+        eprintln!("plantrace: warning: {note}");
     }
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);

@@ -209,9 +209,9 @@ fn a_sibling_with_the_same_phrasing_is_not_linked() {
     assert!(children.link.is_none(), "{children:?}");
 }
 
-#[test]
-fn a_split_is_proposed_for_review_and_not_linked() {
-    let years = vec![
+/// One refurbishment of two libraries, then one action per library.
+fn library_split() -> Vec<(Document, Vec<Milestone>)> {
+    vec![
         tracker(
             "d22",
             "2022/23",
@@ -225,7 +225,13 @@ fn a_split_is_proposed_for_review_and_not_linked() {
                 ("thriving-neighbourhoods", "Complete the refurbishment of Kiveton Park library.", OnTrack),
             ],
         ),
-    ];
+    ]
+}
+
+#[test]
+fn a_split_is_proposed_for_review_and_not_linked() {
+    let years = library_split();
+
     let run = Run::new(years, &builtin());
     let whole = run.series_of("Refurbish Thurcroft and Kiveton Park libraries.");
     // One half continues the series (for review: the other half is as close)...
@@ -240,6 +246,46 @@ fn a_split_is_proposed_for_review_and_not_linked() {
     let other = p.to.as_deref().expect("a proposal names its other end");
     assert!(run.series.iter().any(|s| s.id != whole.id && s.members[0].milestone_id == other));
     assert_eq!(p.runner_up.as_ref().map(|r| r.id.as_str()), Some(linked[0].milestone_id.as_str()));
+}
+
+#[test]
+fn a_split_is_confirmed_with_one_rule_per_half() {
+    let (_dir, rules) = rules_with_overrides(
+        r#"
+[[must_link]]
+a = { plan_year = "2022/23", action = "Refurbish Thurcroft and Kiveton Park libraries." }
+b = { plan_year = "2023/24", action = "Complete the refurbishment of Thurcroft library." }
+[[must_link]]
+a = { plan_year = "2022/23", action = "Refurbish Thurcroft and Kiveton Park libraries." }
+b = { plan_year = "2023/24", action = "Complete the refurbishment of Kiveton Park library." }
+"#,
+    );
+    let years = library_split();
+
+    let run = Run::new(years, &rules);
+    let s = run.series_of("Refurbish Thurcroft and Kiveton Park libraries.");
+    let decisions: Vec<Decision> = s.members.iter().skip(1).map(|m| m.decision).collect();
+    assert_eq!(decisions, [Decision::Manual, Decision::Manual], "{s:#?}");
+    assert!(s.proposals.is_empty());
+    // Two members in 2023/24, one status point per plan year.
+    assert_eq!(s.status_history.len(), 2);
+}
+
+#[test]
+fn the_examples_in_overrides_toml_are_valid_rules() {
+    let shipped = std::fs::read_to_string(root().join("rules/overrides.toml")).unwrap();
+    let examples: String = shipped
+        .lines()
+        .skip_while(|l| !l.starts_with("# Examples"))
+        .skip(1)
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(examples.contains("[[must_link]]") && examples.contains("[[cannot_link]]"));
+    let (_dir, rules) = rules_with_overrides(&examples);
+    assert_eq!((rules.overrides.must_link.len(), rules.overrides.cannot_link.len()), (3, 1));
+    // And the shipped file, as shipped, overrides nothing.
+    assert!(builtin().overrides.must_link.is_empty() && builtin().overrides.cannot_link.is_empty());
 }
 
 #[test]
@@ -358,6 +404,35 @@ fn renditions_of_one_report_are_one_action_not_a_second_year() {
     // One status point per plan year, in plan-year order, with the document's progress date.
     let years: Vec<_> = s.status_history.iter().map(|p| (p.plan_year.as_deref(), p.as_of.as_deref())).collect();
     assert_eq!(years, [(Some("2021/22"), Some("2021-12")), (Some("2022/23"), Some("2022-12"))]);
+}
+
+#[test]
+fn a_rendition_row_read_slightly_differently_is_still_the_same_row() {
+    let (docx, rows) = tracker(
+        "dA",
+        "2021/22",
+        &[
+            ("one-council", "Appointment based face-to-face customer service to re-open.", OnTrack),
+            ("one-council", "Implement new housing case management system.", OnTrack),
+        ],
+    );
+    // The PDF reading lost a word at a line end (hyphenation and spacing
+    // slips are the same text already: only letters and digits compare).
+    let pdf_rows: Vec<Milestone> = rows
+        .iter()
+        .map(|m| Milestone {
+            id: m.id.replace("dA", "dB"),
+            document_id: "dB".into(),
+            action: m.action.replace("customer service", "customer"),
+            ..m.clone()
+        })
+        .collect();
+    let run = Run::new(vec![(docx, rows), (doc("dB", "2021/22", Format::Pdf), pdf_rows)], &builtin());
+    assert_eq!(run.series.len(), 2, "{:#?}", run.series);
+    let twin = run.member("Appointment based face-to-face customer to re-open.");
+    let link = twin.link.as_ref().expect("joined to the DOCX row");
+    assert_eq!((link.from.as_str(), link.decision), ("dA-m0001", Decision::Auto));
+    assert!(link.note.as_deref().is_some_and(|n| n.starts_with("rendition")), "{link:?}");
 }
 
 #[test]
@@ -563,4 +638,20 @@ fn series_ids_survive_adding_the_next_years_report() {
         let old = s["members"].as_array().unwrap();
         assert_eq!(&same["members"].as_array().unwrap()[..old.len()], &old[..], "{id}");
     }
+}
+
+#[test]
+fn a_mistake_in_reconcile_toml_stops_the_run_naming_file_and_line() {
+    let rules = rules_folder("");
+    let path = rules.path().join("reconcile.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("open_statuses = [\"on_track\"", "open_statuses = [\"on_trak\"")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let files = tracker_files(&["tracker-2021-22"]);
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let o = run(&inputs, tmp.path(), &["--rules", &rules.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let line = text.lines().position(|l| l.starts_with("open_statuses")).unwrap() + 1;
+    assert!(stderr(&o).contains(&format!("reconcile.toml:{line}:")), "{}", stderr(&o));
+    assert!(!tmp.path().join("dataset.json").exists());
 }

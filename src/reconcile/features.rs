@@ -77,6 +77,12 @@ impl Titles<'_> {
         [cosine(va, vb), self.monge_elkan(&pa.word_set, &pb.word_set), dice(&pa.grams, &pb.grams)]
     }
 
+    /// The mean of the three title similarities: how alike two titles are,
+    /// context aside (renditions of one row, measure titles).
+    pub fn mean_similarity(&self, a: usize, b: usize, va: &TfIdf, vb: &TfIdf) -> f64 {
+        round4(self.similarity(a, b, va, vb).iter().sum::<f64>() / 3.0)
+    }
+
     /// Symmetric Monge-Elkan: the mean, over the words of each title, of the
     /// best Jaro-Winkler match in the other, averaged both ways. Matches below
     /// the floor count as 0, so unrelated words do not add up to "half

@@ -8,8 +8,9 @@
 //! after, so adding a later year's report leaves every earlier link, and so
 //! every series id, as it was.
 //!
-//! Candidates share at least one content word. They are scored, then
-//! assigned one-to-one in two passes: within the same or related themes at
+//! Candidates come from [`super::retrieve`] (each open column is compared
+//! through the closest of the wordings its series has had). They are
+//! scored, then assigned one-to-one in two passes: within the same or related themes at
 //! `review`, then, for what is still unmatched on both sides, across
 //! unrelated themes at `cross_theme` (a reorganised theme must not hide a
 //! match, but an unrelated one must earn it). Each link is then decided

@@ -132,11 +132,7 @@ fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &Measure, mb: &Meas
         return None;
     }
     let idf = Corpus::of([&titles.profiles[a], &titles.profiles[b]].into_iter());
-    Some(similarity(titles, a, b, &idf.vector(&titles.profiles[a]), &idf.vector(&titles.profiles[b])))
-}
-
-fn similarity(titles: &Titles, a: usize, b: usize, va: &TfIdf, vb: &TfIdf) -> f64 {
-    titles.similarity(a, b, va, vb).iter().sum::<f64>() / 3.0
+    Some(titles.mean_similarity(a, b, &idf.vector(&titles.profiles[a]), &idf.vector(&titles.profiles[b])))
 }
 
 /// Per group: (predecessor group, score, decision, features, runner-up, note).
@@ -167,7 +163,7 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
                     continue;
                 }
                 let sim = (ma.title.is_some() && mb.title.is_some())
-                    .then(|| similarity(titles, a, b, &vectors[cg], &vectors[rg]));
+                    .then(|| titles.mean_similarity(a, b, &vectors[cg], &vectors[rg]));
                 let m = &rules.measures;
                 let total = m.same_ref + m.title;
                 let (ref_w, title_w) = (m.same_ref / total, m.title / total);

@@ -50,6 +50,15 @@ pub fn unmatched_overrides(milestones: &[Milestone], documents: &[Document], rul
     reconcile(milestones, documents, rules, false).1
 }
 
+/// Series and the unmatched-override notes in one pass (what a run needs).
+pub fn milestone_series_and_notes(
+    milestones: &[Milestone],
+    documents: &[Document],
+    rules: &Rules,
+) -> (Vec<Series>, Vec<String>) {
+    reconcile(milestones, documents, rules, true)
+}
+
 fn reconcile(
     milestones: &[Milestone],
     documents: &[Document],

@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::features::Scored;
 use super::link::{Linked, UnitLink};
 use super::units::Unit;
 use crate::model::{Decision, Document, Link, RunnerUp, Series, SeriesMember, StatusPoint};
@@ -88,7 +87,7 @@ pub fn build(
             });
             for twin in &unit.twins {
                 let t = &milestones[twin.milestone];
-                let l = rendition_link(&m.id, twin.scored.as_ref(), rules);
+                let l = rendition_link(&m.id, twin.similarity);
                 members.push(SeriesMember {
                     milestone_id: t.id.clone(),
                     plan_year: t.plan_year.clone(),
@@ -124,11 +123,11 @@ pub fn build(
     out
 }
 
-/// The link from a unit's primary row to the same row in another rendition.
-fn rendition_link(primary: &str, scored: Option<&Scored>, rules: &Rules) -> Link {
-    let (score, features, note) = match scored {
-        None => (1.0, BTreeMap::from([("rendition".to_string(), 1.0)]), None),
-        Some(s) => (s.score, s.contributions(rules), Some("rendition: the same row, worded differently".to_string())),
-    };
+/// The link from a unit's primary row to the same row in another rendition:
+/// feature `rendition`, 1 for the same text, else the titles' similarity.
+fn rendition_link(primary: &str, similarity: Option<f64>) -> Link {
+    let score = similarity.unwrap_or(1.0);
+    let note = similarity.map(|_| "rendition: the same row, read differently".to_string());
+    let features = BTreeMap::from([("rendition".to_string(), score)]);
     Link { from: primary.to_string(), to: None, score, decision: Decision::Auto, features, runner_up: None, note }
 }

@@ -18,7 +18,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::assign::{assign, Edge};
-use super::features::{Scored, Scorer};
+use super::features::Scorer;
 use super::profile::Corpus;
 use crate::eval::match_key;
 use crate::model::{Document, Format};
@@ -58,8 +58,9 @@ impl Years {
 #[derive(Debug, Clone)]
 pub struct Twin {
     pub milestone: usize,
-    /// None: the same text; Some: a different text that scored as the same row.
-    pub scored: Option<Scored>,
+    /// None: the same text; Some: a different text, and how alike the two
+    /// titles are (at least `rendition`).
+    pub similarity: Option<f64>,
 }
 
 /// One action of one plan year: a row, plus the same row in other renditions.
@@ -128,7 +129,7 @@ fn year_units(scorer: &Scorer, year: Option<usize>, docs: Vec<(&str, Vec<usize>)
             match by_text.get_mut(&key(row)).and_then(VecDeque::pop_front) {
                 Some(u) => {
                     taken[u] = true;
-                    units[u].twins.push(Twin { milestone: row, scored: None });
+                    units[u].twins.push(Twin { milestone: row, similarity: None });
                 }
                 None => left.push(row),
             }
@@ -137,8 +138,8 @@ fn year_units(scorer: &Scorer, year: Option<usize>, docs: Vec<(&str, Vec<usize>)
         let free: Vec<usize> = (0..units.len()).filter(|u| !taken[*u]).collect();
         let matched = match_renditions(scorer, &corpus, &units, &free, &left);
         for (k, row) in left.into_iter().enumerate() {
-            match matched[k].clone() {
-                Some((u, scored)) => units[u].twins.push(Twin { milestone: row, scored: Some(scored) }),
+            match matched[k] {
+                Some((u, similarity)) => units[u].twins.push(Twin { milestone: row, similarity: Some(similarity) }),
                 None => units.push(Unit { year, primary: row, twins: Vec::new() }),
             }
         }
@@ -146,48 +147,44 @@ fn year_units(scorer: &Scorer, year: Option<usize>, docs: Vec<(&str, Vec<usize>)
     units
 }
 
-/// For each row of `left`, the free unit it is the same row as, if any: at
-/// or above the `rendition` threshold and clear of any other candidate by
-/// `margin`, so a sibling row never passes for a rendition.
+/// For each row of `left`, the free unit it is the same row as, if any:
+/// title similarity at or above the `rendition` threshold, and clear of any
+/// other candidate by `margin`, so a sibling row never passes for a
+/// rendition. Only the titles count: the two renditions print the same
+/// outcome, dates and commentary, and a reading slip is in the title.
 fn match_renditions(
     scorer: &Scorer,
     corpus: &Corpus,
     units: &[Unit],
     free: &[usize],
     left: &[usize],
-) -> Vec<Option<(usize, Scored)>> {
+) -> Vec<Option<(usize, f64)>> {
     let t = &scorer.rules.reconcile.thresholds;
+    let profiles = scorer.profiles();
     let vectors: HashMap<usize, _> = free
         .iter()
         .map(|u| units[*u].primary)
         .chain(left.iter().copied())
-        .map(|i| (i, corpus.vector(&scorer.profiles()[i])))
+        .map(|i| (i, corpus.vector(&profiles[i])))
         .collect();
-    let mut scores: Vec<Vec<Scored>> = Vec::with_capacity(left.len());
     let mut edges = Vec::new();
     for (r, row) in left.iter().enumerate() {
-        let mut line = Vec::with_capacity(free.len());
         for (c, u) in free.iter().enumerate() {
             let p = units[*u].primary;
-            let s = scorer.score(p, *row, &vectors[&p], &vectors[row], 0, corpus);
-            edges.push(Edge { row: r, col: c, score: s.score });
-            line.push(s);
+            let score = scorer.titles.mean_similarity(p, *row, &vectors[&p], &vectors[row]);
+            edges.push(Edge { row: r, col: c, score });
         }
-        scores.push(line);
     }
     let chosen = assign(left.len(), free.len(), &edges, t.rendition);
+    let score = |r: usize, c: usize| edges[r * free.len() + c].score;
     chosen
         .iter()
         .enumerate()
         .map(|(r, c)| {
             let c = (*c)?;
-            let best = scores[r][c].score;
-            let rival = edges
-                .iter()
-                .filter(|e| (e.row == r) != (e.col == c) && (e.row == r || e.col == c))
-                .map(|e| e.score)
-                .fold(0.0, f64::max);
-            (best - rival >= t.margin - 1e-9).then(|| (free[c], scores[r][c].clone()))
+            let rivals = (0..free.len()).filter(|x| *x != c).map(|x| score(r, x));
+            let rival = rivals.chain((0..left.len()).filter(|x| *x != r).map(|x| score(x, c))).fold(0.0, f64::max);
+            (score(r, c) - rival >= t.margin - 1e-9).then(|| (free[c], score(r, c)))
         })
         .collect()
 }

@@ -124,17 +124,32 @@ pub struct AlignedTable {
 fn separators(lines: &[&TextLine], allowed: usize, min_width: f64) -> Vec<(f64, f64)> {
     let x0 = lines.iter().map(|l| l.x0()).fold(f64::MAX, f64::min);
     let x1 = lines.iter().map(|l| l.x1()).fold(f64::MIN, f64::max);
-    if x1 - x0 < 1.0 || x1 - x0 > 5000.0 {
+    let spans: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| l.chunks.iter().map(|c| (c.x0, c.x1)).collect()).collect();
+    whitespace_bands(&spans, x0, x1, allowed, min_width)
+}
+
+/// Vertical bands of whitespace through lines of text: the x ranges inside
+/// `[x0, x1]`, at least `min_width` wide, that the spans of at most
+/// `allowed` lines cross (each line given as its text spans). Bands at the
+/// left edge are not separators and are left out.
+pub fn whitespace_bands(
+    lines: &[Vec<(f64, f64)>],
+    x0: f64,
+    x1: f64,
+    allowed: usize,
+    min_width: f64,
+) -> Vec<(f64, f64)> {
+    if !(x1 - x0 >= 1.0 && x1 - x0 <= 5000.0) {
         return Vec::new();
     }
     let bins = (x1 - x0).ceil() as usize + 1;
     let mut cover = vec![0usize; bins];
     for l in lines {
         let mut seen = vec![false; bins];
-        for c in &l.chunks {
-            let a = ((c.x0 - x0).floor().max(0.0)) as usize;
-            let b = ((c.x1 - x0).ceil() as usize).min(bins - 1);
-            for s in seen.iter_mut().take(b + 1).skip(a) {
+        for &(a, b) in l {
+            let lo = ((a - x0).floor().max(0.0) as usize).min(bins - 1);
+            let hi = ((b - x0).ceil().max(0.0) as usize).min(bins - 1);
+            for s in seen.iter_mut().take(hi + 1).skip(lo) {
                 *s = true;
             }
         }
@@ -148,7 +163,7 @@ fn separators(lines: &[&TextLine], allowed: usize, min_width: f64) -> Vec<(f64, 
         if c <= allowed {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
-            if (i - s) as f64 >= min_width && s > 0 {
+            if (i - s) as f64 >= min_width && s > 0 && cover[..s].iter().any(|&c| c > allowed) {
                 out.push((x0 + s as f64, x0 + i as f64));
             }
         }
@@ -317,6 +332,7 @@ mod tests {
                 y,
                 size: 10.0,
                 font: None,
+                dir: 0,
             })
             .collect()
     }

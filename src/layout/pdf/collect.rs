@@ -27,6 +27,10 @@ pub struct Glyph {
     pub size: f64,
     /// Index into [`PageRaw::fonts`].
     pub font: Option<u16>,
+    /// Direction of the baseline in quarter turns counter-clockwise
+    /// (0 = left to right; 1 = bottom to top, as on a page set sideways).
+    /// `x0`/`y` are the glyph's origin and `x1 - x0` its advance along it.
+    pub dir: u8,
 }
 
 impl Glyph {
@@ -70,6 +74,12 @@ pub struct PageRaw {
     pub fonts: Vec<String>,
     /// Whether the font pass and the glyph pass disagreed.
     pub fonts_unaligned: bool,
+    /// Quarter turns the page was turned to set its text upright (0 for
+    /// ordinary pages); coordinates are in the turned frame until mapped back.
+    pub rotation: u8,
+    /// Midpoints of drawn strokes that are neither horizontal nor vertical,
+    /// and of curves: the lines of a chart, which tables do not have.
+    pub slanted: Vec<(f64, f64)>,
 }
 
 /// Fonts of every text-showing string of one page, in content order.
@@ -240,6 +250,9 @@ impl<'a> Collector<'a> {
             return;
         }
         let (dx, dy) = ((a.0 - b.0).abs(), (a.1 - b.1).abs());
+        if dx >= 0.8 && dy >= 0.8 && page.slanted.len() < 100_000 {
+            page.slanted.push(((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0));
+        }
         if dx < 0.8 || dy < 0.8 {
             let seg = Seg { x0: a.0.min(b.0), y0: a.1.min(b.1), x1: a.0.max(b.0), y1: a.1.max(b.1) };
             if (seg.x1 - seg.x0).max(seg.y1 - seg.y0) >= 2.0 {
@@ -273,7 +286,15 @@ impl<'a> Collector<'a> {
                     poly.push(p);
                 }
                 PathOp::CurveTo(_, _, _, _, x, y) => {
-                    last = Some(t(x, y));
+                    let p = t(x, y);
+                    if !filled {
+                        if let Some(page) = self.cur.as_mut() {
+                            if p.0.is_finite() && p.1.is_finite() && page.slanted.len() < 100_000 {
+                                page.slanted.push(p);
+                            }
+                        }
+                    }
+                    last = Some(p);
                     poly.clear();
                 }
                 PathOp::Rect(x, y, w, h) => {
@@ -383,7 +404,9 @@ impl OutputDev for Collector<'_> {
         if !(x.is_finite() && y.is_finite()) {
             return Ok(());
         }
-        page.glyphs.push(Glyph { text: char.to_string(), x0: x, x1: x + advance.max(0.0), y, size, font });
+        let angle = trm.m12.atan2(trm.m11);
+        let dir = (angle / std::f64::consts::FRAC_PI_2).round().rem_euclid(4.0) as u8;
+        page.glyphs.push(Glyph { text: char.to_string(), x0: x, x1: x + advance.max(0.0), y, size, font, dir });
         Ok(())
     }
 

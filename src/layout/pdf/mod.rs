@@ -11,6 +11,7 @@
 
 mod aligned;
 mod collect;
+mod rotate;
 mod ruled;
 mod sanity;
 mod text;
@@ -317,15 +318,24 @@ fn page_layout(raw: &PageRaw) -> (Vec<Piece>, Vec<Line>) {
     let grids = ruled::find_grids(&raw.segs);
     let mut claimed = vec![false; raw.glyphs.len()];
     let mut pieces = Vec::new();
-    for grid in &grids {
+    for grid in grids {
+        // Rules around slanted strokes or curves frame a chart, not a table.
+        let b = grid.bbox();
+        let slanted = raw.slanted.iter().filter(|(x, y)| *x > b[0] && *x < b[2] && *y > b[1] && *y < b[3]).count();
+        if slanted >= 6 {
+            continue;
+        }
+        let inside: Vec<usize> = (0..raw.glyphs.len())
+            .filter(|&i| !claimed[i] && grid.locate(raw.glyphs[i].cx(), raw.glyphs[i].cy()).is_some())
+            .collect();
+        let refs: Vec<&Glyph> = inside.iter().map(|&i| &raw.glyphs[i]).collect();
+        let (grid, assign) = ruled::refine(grid, &refs);
+        let grid = &grid;
         let mut per_region: Vec<Vec<&Glyph>> = vec![Vec::new(); grid.regions];
-        for (i, g) in raw.glyphs.iter().enumerate() {
-            if claimed[i] {
-                continue;
-            }
-            if let Some((r, c)) = grid.locate(g.cx(), g.cy()) {
+        for (k, &i) in inside.iter().enumerate() {
+            if let Some(id) = assign[k] {
                 claimed[i] = true;
-                per_region[grid.region[r][c]].push(g);
+                per_region[id].push(&raw.glyphs[i]);
             }
         }
         if per_region.iter().all(|v| v.iter().all(|g| g.text.trim().is_empty())) {
@@ -371,7 +381,10 @@ fn page_layout(raw: &PageRaw) -> (Vec<Piece>, Vec<Line>) {
     }
     // Borderless tables among the text no ruled table claimed.
     let free: Vec<&Glyph> = raw.glyphs.iter().zip(&claimed).filter(|(_, c)| !**c).map(|(g, _)| g).collect();
-    let text_lines = aligned::text_lines(text::baseline_groups(&free), 1.0);
+    // Only horizontal text can form table rows; text set at an angle (a
+    // chart's axis labels) stays out of it.
+    let horizontal: Vec<&Glyph> = free.iter().copied().filter(|g| g.dir == 0).collect();
+    let text_lines = aligned::text_lines(text::baseline_groups(&horizontal), 1.0);
     let page_width = raw.media[2] - raw.media[0];
     let mut taken: Vec<*const Glyph> = Vec::new();
     for t in aligned::find_tables(&text_lines, page_width) {
@@ -610,8 +623,10 @@ fn join(table: &mut Piece, mut piece: Piece) -> Option<Piece> {
     None
 }
 
-/// Build the final table grid from a (joined) piece.
-fn finish_table(p: Piece, index: u32) -> Table {
+/// Build the final table grid from a (joined) piece; `rotation` gives each
+/// page's quarter turns, to map boxes back to the page's own coordinates.
+fn finish_table(p: Piece, index: u32, rotation: &HashMap<u32, u8>) -> Table {
+    let turn = |page: u32, b: BBox| rotate::unturn_bbox(rotation.get(&page).copied().unwrap_or(0), b);
     let nr = p.rows.len();
     let nc = p.ncols();
     let mut first: HashMap<usize, (usize, usize)> = HashMap::new();
@@ -646,22 +661,29 @@ fn finish_table(p: Piece, index: u32) -> Table {
                 merged_into: None,
                 bold: !region.lines.is_empty() && region.lines.iter().all(|l| l.bold),
                 page: Some(region.page),
-                bbox: Some(region.bbox),
+                bbox: Some(turn(region.page, region.bbox)),
             });
         }
-        rows.push(Row { cells, header: r < p.header_rows, page: Some(prow.page), bbox: Some(prow.bbox) });
+        rows.push(Row {
+            cells,
+            header: r < p.header_rows,
+            page: Some(prow.page),
+            bbox: Some(turn(prow.page, prow.bbox)),
+        });
     }
-    Table { index, rows, ncols: nc, page: Some(p.page), bbox: Some(p.bbox), source: p.source }
+    Table { index, rows, ncols: nc, page: Some(p.page), bbox: Some(turn(p.page, p.bbox)), source: p.source }
 }
 
 fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>, warnings: Vec<String>) -> LayoutDoc {
     let laid: Vec<(PageRaw, Vec<Piece>, Vec<Line>)> = raw_pages
         .into_iter()
-        .map(|p| {
+        .map(|mut p| {
+            rotate::upright(&mut p);
             let (pieces, lines) = page_layout(&p);
             (p, pieces, lines)
         })
         .collect();
+    let rotation: HashMap<u32, u8> = laid.iter().map(|(p, _, _)| (p.number, p.rotation)).collect();
     let for_furniture: Vec<(PageRaw, Vec<Line>)> = laid
         .iter()
         .map(|(p, _, l)| (PageRaw { number: p.number, media: p.media, ..Default::default() }, l.clone()))
@@ -672,12 +694,13 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
     let mut open: Option<Piece> = None;
     let mut para_index = 0u32;
     let mut table_index = 0u32;
-    let flush = |open: &mut Option<Piece>, blocks: &mut Vec<Block>, table_index: &mut u32| {
-        if let Some(t) = open.take() {
-            blocks.push(Block::Table(finish_table(t, *table_index)));
-            *table_index += 1;
-        }
-    };
+    let flush =
+        |open: &mut Option<Piece>, blocks: &mut Vec<Block>, table_index: &mut u32, rotation: &HashMap<u32, u8>| {
+            if let Some(t) = open.take() {
+                blocks.push(Block::Table(finish_table(t, *table_index, rotation)));
+                *table_index += 1;
+            }
+        };
     for ((raw, pieces, lines), furn) in laid.into_iter().zip(furn) {
         let free: Vec<Line> = lines.into_iter().zip(furn).filter(|(_, f)| !f).map(|(l, _)| l).collect();
         let page_blocks = page_blocks(&raw, free, pieces);
@@ -693,17 +716,17 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
                     if can_join {
                         if let Some(table) = open.as_mut() {
                             if let Some(new_table) = join(table, piece) {
-                                flush(&mut open, &mut blocks, &mut table_index);
+                                flush(&mut open, &mut blocks, &mut table_index, &rotation);
                                 open = Some(new_table);
                             }
                         }
                     } else {
-                        flush(&mut open, &mut blocks, &mut table_index);
+                        flush(&mut open, &mut blocks, &mut table_index, &rotation);
                         open = Some(piece);
                     }
                 }
                 PageBlock::Para(lines) => {
-                    flush(&mut open, &mut blocks, &mut table_index);
+                    flush(&mut open, &mut blocks, &mut table_index, &rotation);
                     let (text, spans) = text_and_spans(&lines);
                     let size = lines.iter().map(|l| l.size).fold(0.0, f64::max);
                     let bbox = [
@@ -720,13 +743,13 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
                         numbering: None,
                         bold: lines.iter().all(|l| l.bold),
                         page: Some(raw.number),
-                        bbox: Some(bbox),
+                        bbox: Some(rotate::unturn_bbox(raw.rotation, bbox)),
                     }));
                     para_index += 1;
                 }
             }
         }
     }
-    flush(&mut open, &mut blocks, &mut table_index);
+    flush(&mut open, &mut blocks, &mut table_index, &rotation);
     LayoutDoc { format: Format::Pdf, pages: Some(page_count), blocks, meta_title, warnings }
 }

@@ -7,7 +7,7 @@
 //! cell (a banner row spanning the table, an outcome cell running down
 //! several rows).
 
-use super::collect::Seg;
+use super::collect::{Glyph, Seg};
 
 /// A merged rule line.
 #[derive(Debug, Clone, Copy)]
@@ -172,7 +172,19 @@ pub fn find_grids(segs: &[Seg]) -> Vec<Grid> {
         if h.len() < 2 || v.len() < 2 {
             continue;
         }
-        let xs = cluster_positions(v.iter().map(|r| r.at).collect());
+        let mut xs = cluster_positions(v.iter().map(|r| r.at).collect());
+        // Rules across the rows that run on past the outermost vertical rule
+        // enclose columns too (a label column ruled only above and below).
+        let h_from = h.iter().map(|r| r.from).fold(f64::MAX, f64::min);
+        let h_to = h.iter().map(|r| r.to).fold(f64::MIN, f64::max);
+        if let (Some(&first), Some(&last)) = (xs.first(), xs.last()) {
+            if h_from < first - 8.0 {
+                xs.insert(0, h_from);
+            }
+            if h_to > last + 8.0 {
+                xs.push(h_to);
+            }
+        }
         let mut ys = cluster_positions(h.iter().map(|r| r.at).collect());
         ys.reverse();
         if xs.len() < 2 || ys.len() < 2 {
@@ -236,6 +248,147 @@ fn drop_slivers(v: Vec<f64>, min: f64) -> Vec<f64> {
     out
 }
 
+/// Text chunks (runs of glyphs between gaps wider than a font size) of a
+/// set of glyphs, as (x0, x1, glyph indices into `glyphs`).
+fn chunks_of(glyphs: &[&Glyph]) -> Vec<Vec<(f64, f64, Vec<usize>)>> {
+    let mut order: Vec<usize> = (0..glyphs.len()).filter(|&i| !glyphs[i].text.trim().is_empty()).collect();
+    order.sort_by(|&a, &b| glyphs[b].y.total_cmp(&glyphs[a].y).then(glyphs[a].x0.total_cmp(&glyphs[b].x0)));
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        match lines.last_mut() {
+            Some(l) if (glyphs[l[0]].y - glyphs[i].y).abs() <= 0.4 * glyphs[l[0]].size.max(glyphs[i].size) => l.push(i),
+            _ => lines.push(vec![i]),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|mut l| {
+            l.sort_by(|&a, &b| glyphs[a].x0.total_cmp(&glyphs[b].x0));
+            let mut chunks: Vec<(f64, f64, Vec<usize>)> = Vec::new();
+            for i in l {
+                let g = glyphs[i];
+                match chunks.last_mut() {
+                    Some(c) if g.x0 - c.1 <= g.size => {
+                        c.1 = c.1.max(g.x1);
+                        c.2.push(i);
+                    }
+                    _ => chunks.push((g.x0, g.x1, vec![i])),
+                }
+            }
+            chunks
+        })
+        .collect()
+}
+
+/// Refine a ruled grid with the text inside it.
+///
+/// Some tables rule their header but not their body, or rule rows but not
+/// columns: a data row then looks like one cell spanning the table. Where
+/// the text inside leaves a vertical band of whitespace through every line
+/// and no rule stands in it, that band is a column boundary too; and a
+/// cell spanning several columns whose text falls in separate columns (a
+/// figure under each header) is split into those columns. A banner or a
+/// wrapped heading — one run of text — stays one cell.
+///
+/// Returns the refined grid and, for each glyph, its region (None outside).
+pub fn refine(mut grid: Grid, glyphs: &[&Glyph]) -> (Grid, Vec<Option<usize>>) {
+    // 1. Whitespace bands through all the text that no rule stands in.
+    let lines = chunks_of(glyphs);
+    if lines.len() >= 3 {
+        let (x_min, x_max) = (grid.xs[0], *grid.xs.last().unwrap_or(&grid.xs[0]));
+        let spans: Vec<Vec<(f64, f64)>> = lines.iter().map(|l| l.iter().map(|(a, b, _)| (*a, *b)).collect()).collect();
+        let size = glyphs.iter().map(|g| g.size).sum::<f64>() / glyphs.len().max(1) as f64;
+        let allowed = usize::from(lines.len() >= 8);
+        // Interior bands only, at least half a font size wide.
+        let bands = super::aligned::whitespace_bands(&spans, x_min, x_max, allowed, (0.5 * size).max(3.0));
+        for (a, b) in bands {
+            if grid.xs.iter().any(|&x| x >= a - 1.0 && x <= b + 1.0) {
+                continue;
+            }
+            let x = (a + b) / 2.0;
+            // Only a band that separates text inside cells is a boundary the
+            // rules left out: it must have text on both sides within one
+            // cell in at least two rows (not just a right-aligned column's
+            // margin).
+            let Some(col) = grid.xs.windows(2).position(|w| x > w[0] && x < w[1]) else { continue };
+            let split_rows = (0..grid.nrows())
+                .filter(|&r| {
+                    let id = grid.region[r][col];
+                    let mut left = false;
+                    let mut right = false;
+                    for g in glyphs.iter().filter(|g| !g.text.trim().is_empty()) {
+                        if grid.locate(g.cx(), g.cy()).is_some_and(|(gr, gc)| grid.region[gr][gc] == id && gr == r) {
+                            left |= g.x1 <= a + 0.5;
+                            right |= g.x0 >= b - 0.5;
+                        }
+                    }
+                    left && right
+                })
+                .count();
+            if split_rows < 2 {
+                continue;
+            }
+            let Some(pos) = grid.xs.iter().position(|&v| v > x) else { continue };
+            grid.xs.insert(pos, x);
+            // The new column takes the regions of the column it was cut from.
+            for row in &mut grid.region {
+                let id = row[pos - 1];
+                row.insert(pos, id);
+            }
+        }
+    }
+
+    // 2. Split single-row cells spanning columns whose text lies in separate columns.
+    let col_of = |x: f64| grid.xs.windows(2).position(|w| x < w[1]).unwrap_or(grid.xs.len().saturating_sub(2));
+    let mut assign: Vec<Option<usize>> =
+        glyphs.iter().map(|g| grid.locate(g.cx(), g.cy()).map(|(r, c)| grid.region[r][c])).collect();
+    let nr = grid.nrows();
+    let mut next = grid.regions;
+    for r in 0..nr {
+        let row = grid.region[r].clone();
+        let mut c = 0;
+        while c < row.len() {
+            let id = row[c];
+            let mut end = c;
+            while end + 1 < row.len() && row[end + 1] == id {
+                end += 1;
+            }
+            let single_row =
+                (r == 0 || !grid.region[r - 1].contains(&id)) && (r + 1 >= nr || !grid.region[r + 1].contains(&id));
+            if end > c && single_row {
+                let members: Vec<usize> = (0..glyphs.len()).filter(|&i| assign[i] == Some(id)).collect();
+                let sub: Vec<&Glyph> = members.iter().map(|&i| glyphs[i]).collect();
+                let chunks: Vec<(f64, f64, Vec<usize>)> = chunks_of(&sub).into_iter().flatten().collect();
+                let fits = chunks.iter().all(|(a, b, _)| col_of(a + 0.5) == col_of(b - 0.5));
+                let mut cols: Vec<usize> = chunks.iter().map(|(a, _, _)| col_of(a + 0.5)).collect();
+                cols.sort();
+                cols.dedup();
+                if fits && cols.len() >= 2 {
+                    // One region per column from c to end.
+                    let ids: Vec<usize> = (c..=end)
+                        .map(|_| {
+                            next += 1;
+                            next - 1
+                        })
+                        .collect();
+                    for (k, col) in (c..=end).enumerate() {
+                        grid.region[r][col] = ids[k];
+                    }
+                    for (a, _, idx) in &chunks {
+                        let col = col_of(a + 0.5).clamp(c, end);
+                        for &j in idx {
+                            assign[members[j]] = Some(ids[col - c]);
+                        }
+                    }
+                }
+            }
+            c = end + 1;
+        }
+    }
+    grid.regions = next;
+    (grid, assign)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +422,76 @@ mod tests {
         assert_eq!(g.region[1][0], g.region[2][0]); // merged outcome
         assert_ne!(g.region[1][1], g.region[2][1]);
         assert_eq!(g.locate(150.0, 250.0), Some((2, 1)));
+    }
+
+    fn word(text: &str, x: f64, y: f64) -> Vec<Glyph> {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                text: c.to_string(),
+                x0: x + 5.0 * i as f64,
+                x1: x + 5.0 * i as f64 + 5.0,
+                y,
+                size: 10.0,
+                font: None,
+                dir: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn body_rows_without_column_rules_are_split_by_their_text() {
+        // A header ruled into two columns; body rows ruled only across.
+        let segs = vec![
+            h(300.0, 0.0, 300.0),
+            h(280.0, 0.0, 300.0),
+            h(260.0, 0.0, 300.0),
+            h(240.0, 0.0, 300.0),
+            v(0.0, 240.0, 300.0),
+            v(300.0, 240.0, 300.0),
+            v(150.0, 280.0, 300.0),
+        ];
+        let grid = find_grids(&segs).remove(0);
+        assert_eq!(grid.region[1][0], grid.region[1][1], "body cells span both columns before refining");
+        let mut glyphs = Vec::new();
+        for (y, a, b) in [(285.0, "Topic", "Count"), (265.0, "Libraries", "12"), (245.0, "Parks", "7")] {
+            glyphs.extend(word(a, 5.0, y));
+            glyphs.extend(word(b, 160.0, y));
+        }
+        let refs: Vec<&Glyph> = glyphs.iter().collect();
+        let (grid, assign) = refine(grid, &refs);
+        assert_ne!(grid.region[1][0], grid.region[1][1], "a figure under each header: two cells");
+        assert!(assign.iter().all(|a| a.is_some()));
+        // A banner of one run of text stays one cell.
+        let segs = vec![
+            h(300.0, 0.0, 300.0),
+            h(280.0, 0.0, 300.0),
+            h(260.0, 0.0, 300.0),
+            v(0.0, 260.0, 300.0),
+            v(300.0, 260.0, 300.0),
+            v(150.0, 260.0, 280.0),
+        ];
+        let grid = find_grids(&segs).remove(0);
+        let mut glyphs = word("A banner across the table", 5.0, 285.0);
+        glyphs.extend(word("Left", 5.0, 265.0));
+        glyphs.extend(word("Right", 160.0, 265.0));
+        let refs: Vec<&Glyph> = glyphs.iter().collect();
+        let (grid, _) = refine(grid, &refs);
+        assert_eq!(grid.region[0][0], grid.region[0][1]);
+    }
+
+    #[test]
+    fn rules_running_past_the_last_vertical_enclose_a_column() {
+        // Verticals only around the middle column; rows ruled full width.
+        let segs = vec![
+            h(300.0, 0.0, 400.0),
+            h(280.0, 0.0, 400.0),
+            h(260.0, 0.0, 400.0),
+            v(150.0, 260.0, 300.0),
+            v(250.0, 260.0, 300.0),
+        ];
+        let grid = find_grids(&segs).remove(0);
+        assert_eq!(grid.ncols(), 3);
+        assert_ne!(grid.region[0][0], grid.region[1][0], "the label column is ruled into rows");
     }
 }

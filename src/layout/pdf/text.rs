@@ -175,7 +175,7 @@ mod tests {
     use super::*;
 
     fn g(text: &str, x0: f64, y: f64) -> Glyph {
-        Glyph { text: text.into(), x0, x1: x0 + 5.0, y, size: 10.0, font: None }
+        Glyph { text: text.into(), x0, x1: x0 + 5.0, y, size: 10.0, font: None, dir: 0 }
     }
 
     #[test]

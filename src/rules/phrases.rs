@@ -6,6 +6,8 @@
 //! ([`normalise`]) so that case, curly quotes, slashes and line breaks in the
 //! printed wording do not matter.
 
+use std::collections::HashMap;
+
 use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
@@ -54,14 +56,17 @@ pub struct PhraseEntry<C> {
 /// A compiled phrase table.
 #[derive(Debug, Clone)]
 pub struct PhraseTable<C> {
-    /// (normalised phrase, canonical), longest phrase first.
+    /// (normalised phrase padded with a space each side, canonical), longest
+    /// phrase first: padded so a whole-word search needs no allocation.
     phrases: Vec<(String, C)>,
+    /// Normalised phrase → canonical of the first (longest-first) entry.
+    exact: HashMap<String, C>,
     patterns: Vec<(Regex, C)>,
 }
 
 impl<C: Clone> Default for PhraseTable<C> {
     fn default() -> Self {
-        PhraseTable { phrases: Vec::new(), patterns: Vec::new() }
+        PhraseTable { phrases: Vec::new(), exact: HashMap::new(), patterns: Vec::new() }
     }
 }
 
@@ -85,8 +90,13 @@ impl<C: Clone> PhraseTable<C> {
             }
         }
         // Longest first, so that "not currently on target" wins over "on target".
-        phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        Ok(PhraseTable { phrases, patterns })
+        phrases.sort_by(|a: &(String, C), b: &(String, C)| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        let mut exact = HashMap::new();
+        for (p, c) in &phrases {
+            exact.entry(p.clone()).or_insert_with(|| c.clone());
+        }
+        let phrases = phrases.into_iter().map(|(p, c)| (format!(" {p} "), c)).collect();
+        Ok(PhraseTable { phrases, exact, patterns })
     }
 
     /// The canonical value whose phrase equals the whole text (normalised), or
@@ -96,10 +106,9 @@ impl<C: Clone> PhraseTable<C> {
         if norm.is_empty() {
             return None;
         }
-        self.phrases
-            .iter()
-            .find(|(p, _)| *p == norm)
-            .map(|(_, c)| c.clone())
+        self.exact
+            .get(&norm)
+            .cloned()
             .or_else(|| self.patterns.iter().find(|(re, _)| re.is_match(&norm)).map(|(_, c)| c.clone()))
     }
 
@@ -113,7 +122,7 @@ impl<C: Clone> PhraseTable<C> {
         let padded = format!(" {norm} ");
         self.phrases
             .iter()
-            .find(|(p, _)| padded.contains(&format!(" {p} ")))
+            .find(|(p, _)| padded.contains(p.as_str()))
             .map(|(_, c)| c.clone())
             .or_else(|| self.patterns.iter().find(|(re, _)| re.is_match(&norm)).map(|(_, c)| c.clone()))
     }

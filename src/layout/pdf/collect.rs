@@ -11,9 +11,10 @@
 
 use std::collections::HashMap;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use pdf_extract::{ColorSpace, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
+
+use super::scan::{self, Operand};
 
 /// One glyph as drawn, in PDF user space (origin bottom-left).
 #[derive(Debug, Clone)]
@@ -82,8 +83,25 @@ pub struct PageRaw {
     pub slanted: Vec<(f64, f64)>,
 }
 
-/// Fonts of every text-showing string of one page, in content order.
-pub type FontSequence = Vec<Option<String>>;
+/// Fonts of one page's text: the font names used, and the font (an index
+/// into `names`) of every text-showing string, in content order.
+#[derive(Debug, Clone, Default)]
+pub struct FontSequence {
+    pub names: Vec<String>,
+    pub seq: Vec<Option<u16>>,
+}
+
+impl FontSequence {
+    /// The index of a font name, added if new.
+    fn intern(&mut self, name: String) -> Option<u16> {
+        if let Some(i) = self.names.iter().position(|n| *n == name) {
+            return u16::try_from(i).ok();
+        }
+        let i = u16::try_from(self.names.len()).ok()?;
+        self.names.push(name);
+        Some(i)
+    }
+}
 
 fn base_font_name(doc: &Document, font: &Object) -> Option<String> {
     let dict = match font {
@@ -107,15 +125,20 @@ fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
     }
 }
 
-/// The fonts of a resource dictionary by resource name.
-fn font_table(doc: &Document, resources: Option<&Dictionary>) -> HashMap<Vec<u8>, Option<String>> {
+/// The fonts of a resource dictionary by resource name, as indices into
+/// the page's font names.
+fn font_table(
+    doc: &Document,
+    resources: Option<&Dictionary>,
+    fonts: &mut FontSequence,
+) -> HashMap<Vec<u8>, Option<u16>> {
     let mut out = HashMap::new();
     let Some(res) = resources else { return out };
-    let Some(fonts) = res.get(b"Font").ok().and_then(|f| deref(doc, f)).and_then(|f| f.as_dict().ok()) else {
+    let Some(dict) = res.get(b"Font").ok().and_then(|f| deref(doc, f)).and_then(|f| f.as_dict().ok()) else {
         return out;
     };
-    for (name, font) in fonts.iter() {
-        out.insert(name.clone(), base_font_name(doc, font));
+    for (name, font) in dict.iter() {
+        out.insert(name.clone(), base_font_name(doc, font).and_then(|n| fonts.intern(n)));
     }
     out
 }
@@ -136,48 +159,44 @@ fn page_resources(doc: &Document, page: ObjectId) -> Option<&Dictionary> {
 /// List the font of each text-showing string on a page, in the order
 /// `pdf-extract` will report them.
 pub fn font_sequence(doc: &Document, page: ObjectId) -> FontSequence {
-    let mut seq = Vec::new();
+    let mut fonts = FontSequence::default();
     let resources = page_resources(doc, page);
-    let Ok(content) = doc.get_page_content(page) else { return seq };
-    walk_content(doc, &content, resources, &mut seq, 0);
-    seq
+    let Ok(content) = doc.get_page_content(page) else { return fonts };
+    walk_content(doc, &content, resources, &mut fonts, 0);
+    fonts
 }
 
-fn walk_content(doc: &Document, content: &[u8], resources: Option<&Dictionary>, seq: &mut FontSequence, depth: usize) {
+fn walk_content(doc: &Document, content: &[u8], resources: Option<&Dictionary>, out: &mut FontSequence, depth: usize) {
     // Form XObjects may nest; a cycle or absurd nesting must not hang us.
     if depth > 12 {
         return;
     }
-    let Ok(content) = Content::decode(content) else { return };
-    let fonts = font_table(doc, resources);
-    let mut current: Option<String> = None;
-    let mut stack: Vec<Option<String>> = Vec::new();
-    for op in &content.operations {
-        match op.operator.as_str() {
-            "q" => stack.push(current.clone()),
-            "Q" => {
+    let fonts = font_table(doc, resources, out);
+    let mut current: Option<u16> = None;
+    let mut stack: Vec<Option<u16>> = Vec::new();
+    for op in scan::scan(content) {
+        let first = op.operands.first();
+        match op.operator {
+            b"q" => stack.push(current),
+            b"Q" => {
                 if let Some(f) = stack.pop() {
                     current = f;
                 }
             }
-            "Tf" => {
-                if let Some(Ok(name)) = op.operands.first().map(|o| o.as_name()) {
-                    current = fonts.get(name).cloned().flatten();
+            b"Tf" => {
+                if let Some(Operand::Name(name)) = first {
+                    current = fonts.get(*name).copied().flatten();
                 }
             }
-            "Tj" => seq.push(current.clone()),
-            "TJ" => {
-                if let Some(Object::Array(items)) = op.operands.first() {
-                    for item in items {
-                        if matches!(item, Object::String(..)) {
-                            seq.push(current.clone());
-                        }
-                    }
+            b"Tj" => out.seq.push(current),
+            b"TJ" => {
+                if let Some(Operand::Array { strings }) = first {
+                    out.seq.extend(std::iter::repeat_n(current, *strings));
                 }
             }
-            "Do" => {
+            b"Do" => {
                 let Some(res) = resources else { continue };
-                let Some(Ok(name)) = op.operands.first().map(|o| o.as_name()) else { continue };
+                let Some(Operand::Name(name)) = first else { continue };
                 let Some(xobjects) =
                     res.get(b"XObject").ok().and_then(|x| deref(doc, x)).and_then(|x| x.as_dict().ok())
                 else {
@@ -199,7 +218,7 @@ fn walk_content(doc: &Document, content: &[u8], resources: Option<&Dictionary>, 
                     .and_then(|r| r.as_dict().ok())
                     .or(resources);
                 let data = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
-                walk_content(doc, &data, inner_res, seq, depth + 1);
+                walk_content(doc, &data, inner_res, out, depth + 1);
             }
             _ => {}
         }
@@ -223,25 +242,18 @@ pub struct Collector<'a> {
     fonts: &'a HashMap<u32, FontSequence>,
     cur: Option<PageRaw>,
     word: usize,
-    font_index: HashMap<String, u16>,
+    /// Font of the text-showing string being output.
+    word_font: Option<u16>,
 }
 
 impl<'a> Collector<'a> {
     pub fn new(fonts: &'a HashMap<u32, FontSequence>) -> Self {
-        Collector { pages: Vec::new(), fonts, cur: None, word: 0, font_index: HashMap::new() }
+        Collector { pages: Vec::new(), fonts, cur: None, word: 0, word_font: None }
     }
 
-    fn current_font(&mut self) -> Option<u16> {
+    fn current_font(&self) -> Option<u16> {
         let page = self.cur.as_ref()?.number;
-        let name = self.fonts.get(&page)?.get(self.word.checked_sub(1)?)?.clone()?;
-        let cur = self.cur.as_mut()?;
-        if let Some(&i) = self.font_index.get(&name) {
-            return Some(i);
-        }
-        let i = cur.fonts.len() as u16;
-        cur.fonts.push(name.clone());
-        self.font_index.insert(name, i);
-        Some(i)
+        *self.fonts.get(&page)?.seq.get(self.word.checked_sub(1)?)?
     }
 
     fn push_seg(&mut self, a: (f64, f64), b: (f64, f64)) {
@@ -355,10 +367,10 @@ impl OutputDev for Collector<'_> {
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
         self.word = 0;
-        self.font_index.clear();
         self.cur = Some(PageRaw {
             number: page_num,
             media: [media_box.llx, media_box.lly, media_box.urx, media_box.ury],
+            fonts: self.fonts.get(&page_num).map(|f| f.names.clone()).unwrap_or_default(),
             ..Default::default()
         });
         Ok(())
@@ -366,7 +378,7 @@ impl OutputDev for Collector<'_> {
 
     fn end_page(&mut self) -> Result<(), OutputError> {
         if let Some(mut page) = self.cur.take() {
-            let expected = self.fonts.get(&page.number).map_or(0, |s| s.len());
+            let expected = self.fonts.get(&page.number).map_or(0, |s| s.seq.len());
             if expected != self.word {
                 page.fonts_unaligned = true;
                 for g in &mut page.glyphs {
@@ -389,7 +401,7 @@ impl OutputDev for Collector<'_> {
         if char.is_empty() || !font_size.is_finite() {
             return Ok(());
         }
-        let font = self.current_font();
+        let font = self.word_font;
         let Some(page) = self.cur.as_mut() else { return Ok(()) };
         let scale_y = (trm.m21 * trm.m21 + trm.m22 * trm.m22).sqrt();
         let scale_x = (trm.m11 * trm.m11 + trm.m12 * trm.m12).sqrt();
@@ -412,6 +424,8 @@ impl OutputDev for Collector<'_> {
 
     fn begin_word(&mut self) -> Result<(), OutputError> {
         self.word += 1;
+        // Every glyph of this string is in one font: look it up once.
+        self.word_font = self.current_font();
         Ok(())
     }
 

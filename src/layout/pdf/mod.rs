@@ -14,6 +14,7 @@ mod collect;
 mod rotate;
 mod ruled;
 mod sanity;
+mod scan;
 mod text;
 
 use std::collections::HashMap;

@@ -86,8 +86,11 @@ pub fn make_line(glyphs: &[&Glyph], fonts: &[String]) -> Option<Line> {
     let mut sizes = 0.0;
     let mut n = 0usize;
     let mut all_bold = true;
+    // Spans change font rarely: compare font indices, name a span's font
+    // only when one starts.
+    let mut span_font: Option<Option<u16>> = None;
+    let mut span_bold = false;
     for &g in glyphs {
-        let font = g.font.and_then(|i| fonts.get(i as usize)).cloned();
         if let Some(prev) = last {
             // The same glyph drawn again at (almost) the same place.
             if prev.text == g.text && (prev.x0 - g.x0).abs() < 0.15 * g.size && (prev.y - g.y).abs() < 0.15 * g.size {
@@ -122,10 +125,15 @@ pub fn make_line(glyphs: &[&Glyph], fonts: &[String]) -> Option<Line> {
         }
         text.push_str(&g.text);
         match spans.last_mut() {
-            Some(s) if s.font == font => s.text.push_str(&g.text),
-            _ => spans.push(Span { text: g.text.clone(), font: font.clone() }),
+            Some(s) if span_font == Some(g.font) => s.text.push_str(&g.text),
+            _ => {
+                let font = g.font.and_then(|i| fonts.get(i as usize)).cloned();
+                span_bold = font.as_deref().is_some_and(is_bold_font);
+                spans.push(Span { text: g.text.clone(), font });
+                span_font = Some(g.font);
+            }
         }
-        all_bold &= font.as_deref().is_some_and(is_bold_font);
+        all_bold &= span_bold;
         x0 = x0.min(g.x0);
         x1 = x1.max(g.x1);
         top = top.max(g.top());

@@ -208,3 +208,40 @@ fn a_borderless_table_is_found_by_alignment_and_matches_its_docx() {
     assert!(pdf.paragraphs().any(|p| p.text.starts_with("2.13")));
     assert!(pdf.paragraphs().any(|p| p.text.starts_with("• Performance or numbers have improved")));
 }
+
+#[test]
+fn the_fast_content_parser_agrees_with_lopdf_on_every_fixture_page() {
+    // The fixtures, and the ICDAR PDFs (other producers) when they are beside
+    // the checkout.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [root.join("fixtures/reports"), root.join("../shared/icdar2013-eu")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        files.extend(entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "pdf")));
+    }
+    let mut pages = 0;
+    for path in files {
+        let Ok(doc) = lopdf::Document::load(&path) else { continue };
+        for (n, id) in doc.get_pages() {
+            let Ok(content) = doc.get_page_content(id) else { continue };
+            // Pages lopdf's own parser cannot read are not a comparison.
+            let Ok(slow) = lopdf::content::Content::decode(&content) else { continue };
+            let fast = pdf_extract::fast_content::decode(&content);
+            assert_eq!(fast.operations.len(), slow.operations.len(), "{} page {n}", path.display());
+            for (a, b) in fast.operations.iter().zip(&slow.operations) {
+                assert_eq!(a.operator, b.operator, "{} page {n}", path.display());
+                if a.operator != "BI" {
+                    assert!(
+                        a.operands == b.operands,
+                        "{} page {n}: {:?} vs {:?}",
+                        path.display(),
+                        a.operands,
+                        b.operands
+                    );
+                }
+            }
+            pages += 1;
+        }
+    }
+    assert!(pages > 50);
+}

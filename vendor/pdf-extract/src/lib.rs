@@ -4,6 +4,9 @@
 
 extern crate lopdf;
 
+// plantrace patch: see fast_content.rs.
+pub mod fast_content;
+
 use adobe_cmap_parser::{ByteMapping, CodeRange, CIDRange};
 use encoding_rs::UTF_16BE;
 use lopdf::content::Content;
@@ -1589,8 +1592,9 @@ impl<'a> Processor<'a> {
     }
 
     fn process_stream(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
-        // plantrace patch: undecodable content is an error, not a panic.
-        let content = Content::decode(&content)?;
+        // plantrace patch: content parsed by a direct parser (fast_content.rs),
+        // lenient where lopdf's would give up, instead of panicking on it.
+        let content = fast_content::decode(&content);
         let mut gs: GraphicsState = GraphicsState {
             ts: TextState {
                 font: None,

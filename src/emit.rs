@@ -24,12 +24,21 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
 
 /// Write `bytes` to `path` atomically: temporary file, fsync, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes).map_err(Into::into))
+}
+
+/// Write to `path` atomically, streaming: `fill` writes into a buffered
+/// temporary file in the same folder, which is flushed to disk and renamed
+/// over `path` only when `fill` succeeds. Nothing is held whole in memory.
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        let f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        fill(&mut w).with_context(|| format!("writing {}", tmp.display()))?;
+        let f = w.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {}", tmp.display(), e.error()))?;
         f.sync_all().with_context(|| format!("flushing {}", tmp.display()))?;
         fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         Ok(())
@@ -38,6 +47,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Stream a value as the project's canonical JSON (as [`to_json`] gives).
+pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value).context("serialising JSON")?;
+    w.write_all(b"\n")?;
+    Ok(())
 }
 
 /// Paths of what a run writes.
@@ -52,7 +68,7 @@ pub fn write_dataset(out_dir: &Path, dataset: &Dataset) -> Result<Written> {
     let schema = out_dir.join("dataset.schema.json");
     write_atomic(&schema, &to_json(&dataset_schema())?)?;
     let data = out_dir.join("dataset.json");
-    write_atomic(&data, &to_json(dataset)?)?;
+    write_atomic_with(&data, |w| write_json(w, dataset))?;
     Ok(Written { dataset: data, schema })
 }
 

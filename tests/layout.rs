@@ -245,3 +245,41 @@ fn the_fast_content_parser_agrees_with_lopdf_on_every_fixture_page() {
     }
     assert!(pages > 50);
 }
+
+/// Every grid position of two renderings of one document, compared.
+fn same_grids(pdf: &LayoutDoc, docx: &LayoutDoc) -> Vec<String> {
+    let (tp, td) = (tables(pdf), tables(docx));
+    let mut diffs = Vec::new();
+    if tp.len() != td.len() {
+        diffs.push(format!("{} tables vs {}", tp.len(), td.len()));
+    }
+    for (a, b) in tp.iter().zip(&td) {
+        if (a.rows.len(), a.ncols) != (b.rows.len(), b.ncols) {
+            diffs.push(format!("table {}: {}×{} vs {}×{}", a.index, a.rows.len(), a.ncols, b.rows.len(), b.ncols));
+            continue;
+        }
+        for r in 0..a.rows.len() {
+            for c in 0..a.ncols {
+                let (x, y) = (&a.rows[r].cells[c], &b.rows[r].cells[c]);
+                if fold_ws(&x.joined()) != fold_ws(&y.joined()) || (x.row_span, x.col_span) != (y.row_span, y.col_span)
+                {
+                    diffs.push(format!("table {} ({r},{c}): {:?} vs {:?}", a.index, x.joined(), y.joined()));
+                }
+            }
+        }
+    }
+    diffs
+}
+
+#[test]
+fn page_breaks_inside_merged_cells_and_rows_keep_the_grid() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/layout");
+    for name in ["0009-tracker-2017-18", "0030-tracker-2017-18"] {
+        let read_at = |ext: &str, format: Format| {
+            let bytes = std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap();
+            read_layout(&bytes, format, &Limits::default()).unwrap()
+        };
+        let diffs = same_grids(&read_at("pdf", Format::Pdf), &read_at("docx", Format::Docx));
+        assert!(diffs.is_empty(), "{name}:\n{}", diffs.join("\n"));
+    }
+}

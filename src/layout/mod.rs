@@ -237,9 +237,10 @@ impl LayoutDoc {
 
 /// Join the lines of a cell or paragraph into one line.
 ///
-/// A line that ends in a hyphen or slash directly after a letter was broken
-/// there ("face-to-" / "face", "Completed/" / "Ongoing"), so the mark stays
-/// and no space is added; every other line break becomes one space. Runs of
+/// A line that ends in a hyphen, slash or dash directly after a letter or
+/// digit was broken there ("face-to-" / "face", "Completed/" / "Ongoing",
+/// "8–" / "15 October"), so the mark stays and no space is added; every
+/// other line break becomes one space ("June –" / "November" keeps its). Runs of
 /// whitespace fold to one space.
 pub fn join_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -254,8 +255,8 @@ pub fn join_lines(text: &str) -> String {
             let before = tail.next();
             // Word processors break lines after a hyphen or a slash inside a
             // word ("face-to-" / "face", "Completed/" / "Ongoing").
-            let hyphen_break =
-                matches!(last, Some('-') | Some('\u{2010}') | Some('/')) && before.is_some_and(|c| c.is_alphabetic());
+            let hyphen_break = matches!(last, Some('-') | Some('\u{2010}') | Some('/') | Some('–'))
+                && before.is_some_and(|c| c.is_alphanumeric());
             if !hyphen_break {
                 out.push(' ');
             }
@@ -281,5 +282,6 @@ mod tests {
         assert_eq!(join_lines("the target\n\n  of 95%"), "the target of 95%");
         assert_eq!(join_lines("2021 -\n2022"), "2021 - 2022");
         assert_eq!(join_lines("Completed/\nOngoing"), "Completed/Ongoing");
+        assert_eq!(join_lines("(8–\n15 October)"), "(8–15 October)");
     }
 }

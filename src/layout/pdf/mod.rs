@@ -496,10 +496,15 @@ fn columns_align(a: &Piece, b: &Piece) -> bool {
     a.xs.len() == b.xs.len() && a.xs.iter().zip(&b.xs).all(|(x, y)| (x - y).abs() <= 3.0)
 }
 
-/// Whether a text continues a text broken off above it: starts lower-case,
-/// or the text above ends without closing punctuation on a joining word.
+/// Whether a text continues a sentence broken off above it: it starts with
+/// a lower-case word ("assets to help others", "harm"). Short values that
+/// happen to be lower case ("n/a", "tbc") are not words of a sentence.
 fn continues(text: &str) -> bool {
-    text.chars().find(|c| !c.is_whitespace()).is_some_and(|c| c.is_lowercase())
+    let mut words = text.split_whitespace();
+    let Some(first) = words.next() else { return false };
+    let word = first.trim_end_matches([',', '.', ';', ':', ')']);
+    let lower = !word.is_empty() && word.chars().all(|c| c.is_lowercase() || c == '-' || c == '\'' || c == '’');
+    lower && (word.chars().count() >= 4 || (word.chars().count() >= 2 && words.next().is_some()))
 }
 
 /// Join a piece found at the top of a page onto the table that ended the
@@ -544,21 +549,6 @@ fn join(table: &mut Piece, mut piece: Piece) -> Option<Piece> {
                 })
         })
         .collect();
-    let first = &piece.rows[0];
-    let first_is_banner = first.cells.iter().all(|&id| id == first.cells[0]);
-    let empty_in_first = |c: usize| piece.regions[first.cells[c]].lines.is_empty();
-    let row_continues = !first_is_banner
-        && !table.is_banner(last)
-        && if body.len() >= 2 {
-            (0..ncols).any(|c| filled_everywhere[c] && empty_in_first(c))
-        } else {
-            // Too few rows to learn which columns are always filled: a first
-            // row empty in most of the columns the last row fills is its rest.
-            let filled_last: Vec<usize> =
-                (0..ncols).filter(|&c| !table.regions[table.rows[last].cells[c]].lines.is_empty()).collect();
-            let emptied = filled_last.iter().filter(|&&c| empty_in_first(c)).count();
-            !filled_last.is_empty() && emptied * 2 >= filled_last.len()
-        };
     // Columns where the table merges cells down several rows (an outcome
     // column): a merged cell cut by the page break carries on at the top of
     // the next page, empty or mid-sentence.
@@ -567,6 +557,37 @@ fn join(table: &mut Piece, mut piece: Piece) -> Option<Piece> {
             (1..table.rows.len()).any(|r| table.rows[r].cells[c] == table.rows[r - 1].cells[c] && !table.is_banner(r))
         })
         .collect();
+    let first = &piece.rows[0];
+    let first_is_banner = first.cells.iter().all(|&id| id == first.cells[0]);
+    let empty_in_first = |c: usize| piece.regions[first.cells[c]].lines.is_empty();
+    // An empty cell that is a merged cell carrying on (the column merges, or
+    // the cell runs down into the next row of the page) says nothing about
+    // whether the row was broken: only the other columns do.
+    let spans_down = |c: usize| piece.rows.get(1).is_some_and(|r| r.cells[c] == first.cells[c]);
+    let telling = |c: usize| !merging[c] && !spans_down(c);
+    // Text cut mid-phrase: the cell above ends open ("Original target
+    // date:", "Completed/") or the cell below starts in lower case.
+    let cut_mid_phrase = |c: usize| {
+        let above = table.region_text(table.rows[last].cells[c]);
+        let below = piece.region_text(first.cells[c]);
+        !above.is_empty()
+            && !below.is_empty()
+            && (above.ends_with([':', '/', '-', '–', ',', '(', '&']) || continues(&below))
+    };
+    let row_continues = !first_is_banner
+        && !table.is_banner(last)
+        && ((0..ncols).any(|c| telling(c) && cut_mid_phrase(c))
+            || if body.len() >= 2 {
+                (0..ncols).any(|c| telling(c) && filled_everywhere[c] && empty_in_first(c))
+            } else {
+                // Too few rows to learn which columns are always filled: a first
+                // row empty in most of the columns the last row fills is its rest.
+                let filled_last: Vec<usize> = (0..ncols)
+                    .filter(|&c| telling(c) && !table.regions[table.rows[last].cells[c]].lines.is_empty())
+                    .collect();
+                let emptied = filled_last.iter().filter(|&&c| empty_in_first(c)).count();
+                !filled_last.is_empty() && emptied * 2 >= filled_last.len()
+            });
     for c in 0..ncols {
         let pid = piece.rows[0].cells[c];
         if map[pid].is_some() {
@@ -577,7 +598,14 @@ fn join(table: &mut Piece, mut piece: Piece) -> Option<Piece> {
         let text = piece.region_text(pid);
         let carries_on =
             merging[c] && !table.is_banner(last) && !table.regions[tid].lines.is_empty() && continues(&text);
-        let join_cell = row_continues || (merged_above && text.is_empty()) || carries_on;
+        // An empty cell at the top of the page in a column of merged cells
+        // (or running down the page) is the merged cell above carrying on:
+        // a new merged cell would have text.
+        let empty_carry = text.is_empty()
+            && (merged_above || merging[c] || spans_down(c))
+            && !table.is_banner(last)
+            && !table.regions[tid].lines.is_empty();
+        let join_cell = row_continues || empty_carry || carries_on;
         if join_cell && !first_is_banner {
             map[pid] = Some(tid);
         }

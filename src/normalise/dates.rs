@@ -162,9 +162,9 @@ fn tokenize(text: &str, vocab: &Dates) -> Vec<Tok> {
     while i < raw.len() {
         let w = raw[i].as_str();
         let next = raw.get(i + 1).map(|s| s.as_str());
-        if w == "-" || w == "to" || w == "until" || w == "till" {
+        if w == "-" || vocab.range_words.iter().any(|r| r == w) {
             toks.push(Tok::Dash);
-        } else if w == "/" || w == "or" || w == "and" {
+        } else if w == "/" || vocab.list_words.iter().any(|l| l == w) {
             toks.push(Tok::Slash);
         } else if let Some(p) = numeric_date(w) {
             toks.push(Tok::Span(Span::month(Some(p.year), p.month, p.day)));

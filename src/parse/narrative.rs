@@ -45,13 +45,6 @@ fn number_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(£\s?)?\d[\d,]*(?:\.\d+)?(?:/\d{2,4})?(\s?%|\s+days\b)?").expect("static pattern"))
 }
 
-fn quarter_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"(?i)^[^0-9%(]{0,30}?\b(?:quarter|q)\s*(\d|one|two|three|four)\b").expect("static pattern")
-    })
-}
-
 fn year_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"\b(19|20)\d\d\b").expect("static pattern"))
@@ -116,14 +109,9 @@ fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
-fn quarter_number(w: &str) -> Option<u32> {
-    match w.to_ascii_lowercase().as_str() {
-        "1" | "one" => Some(1),
-        "2" | "two" => Some(2),
-        "3" | "three" => Some(3),
-        "4" | "four" => Some(4),
-        _ => None,
-    }
+/// A quarter's number from a digit or a number word of the rules.
+fn quarter_number(w: &str, rules: &Rules) -> Option<u32> {
+    w.parse().ok().or_else(|| rules.measures.narrative.number_words.get(&w.to_lowercase()).copied())
 }
 
 /// Whether the words after a figure place it in another period than the
@@ -135,8 +123,8 @@ fn other_period(after: &str, rules: &Rules, quarter: Option<u32>, first_year: Op
     if rules.measures.narrative.other_period_after.iter().any(|p| norm.contains(&format!(" {p} "))) {
         return true;
     }
-    if let (Some(q), Some(c)) = (quarter, quarter_re().captures(after)) {
-        if c.get(1).and_then(|m| quarter_number(m.as_str())).is_some_and(|n| n != q) {
+    if let (Some(q), Some(c)) = (quarter, rules.measures.narrative.quarter_mention.captures(after)) {
+        if c.name("n").and_then(|m| quarter_number(m.as_str(), rules)).is_some_and(|n| n != q) {
             return true;
         }
     }

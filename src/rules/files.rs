@@ -309,6 +309,10 @@ pub struct DatesFile {
     filler: Vec<String>,
     #[serde(default)]
     quarter_words: Vec<String>,
+    #[serde(default)]
+    range_words: Vec<String>,
+    #[serde(default)]
+    list_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -331,6 +335,10 @@ pub struct Dates {
     pub from: Vec<String>,
     pub filler: Vec<String>,
     pub quarter_words: Vec<String>,
+    /// Words joining the ends of a range, normalised.
+    pub range_words: Vec<String>,
+    /// Words listing alternatives, normalised.
+    pub list_words: Vec<String>,
     /// The phrase lists above as case-insensitive regular expressions over
     /// printed text, words separated by any punctuation or line break.
     pub original_re: Regex,
@@ -393,6 +401,8 @@ impl DatesFile {
             from,
             filler: phrase_list(&self.filler),
             quarter_words: phrase_list(&self.quarter_words),
+            range_words: phrase_list(&self.range_words),
+            list_words: phrase_list(&self.list_words),
         })
     }
 }
@@ -505,6 +515,9 @@ struct NarrativeFile {
     not_level_before: Vec<String>,
     #[serde(default)]
     other_period_after: Vec<String>,
+    quarter_mention: Spanned<String>,
+    #[serde(default)]
+    number_words: BTreeMap<String, u32>,
 }
 
 /// How measures cited in narrative text are recognised.
@@ -517,6 +530,10 @@ pub struct NarrativeRules {
     pub not_level_before: Vec<String>,
     /// Normalised phrases after which a figure belongs to another period.
     pub other_period_after: Vec<String>,
+    /// A quarter named after a figure; group `n` is its number or word.
+    pub quarter_mention: Regex,
+    /// Number words ("two", "second") → numbers, lower-case.
+    pub number_words: HashMap<String, u32>,
 }
 
 /// Scorecard wording: frequencies, polarity, units and priority markers.
@@ -573,6 +590,20 @@ impl MeasuresFile {
             priority_measure,
             no_value: phrase_list(&self.no_value),
             narrative: NarrativeRules {
+                quarter_mention: {
+                    let re =
+                        compile_regexes(std::slice::from_ref(&self.narrative.quarter_mention), file, src)?.remove(0);
+                    if !re.capture_names().flatten().any(|n| n == "n") {
+                        return Err(RulesError::at(
+                            file,
+                            src,
+                            self.narrative.quarter_mention.span().start,
+                            "quarter_mention must have a named group (?P<n>…)",
+                        ));
+                    }
+                    re
+                },
+                number_words: self.narrative.number_words.iter().map(|(k, v)| (k.to_lowercase(), *v)).collect(),
                 ref_intro: compile_regexes(&self.narrative.ref_intro, file, src)?,
                 target,
                 not_level_before: phrase_list(&self.narrative.not_level_before),

@@ -4,6 +4,17 @@
 //! a second). Under `cargo test --all-targets` (no `--bench` argument) it
 //! runs a small size only, as a smoke test.
 //!
+//! `cargo bench --bench reconcile -- --dataset PATH [--rounds N]` instead
+//! times reconciliation alone on the records of a real run: it loads the
+//! `dataset.json` that `plantrace run` wrote (e.g. on the throughput
+//! corpus), calls `reconcile::milestone_series_and_notes` and
+//! `reconcile::measure_series` on its milestones, measures and documents
+//! (the inputs the run passed, in the same order), and prints each step's
+//! time (best of N) and its peak heap above what the loaded records hold
+//! (counted by this binary's allocator, so the figure is the
+//! reconciler's working memory, not the size of the records), and whether
+//! the series come out identical to the ones in the file.
+//!
 //! The corpus is built like a council's archive: 1,000 actions a year across
 //! the themes of `rules/themes.toml`, named after places and services, about
 //! 70% continuing into the next year reworded (another lifecycle verb, the
@@ -11,11 +22,74 @@
 //! new. Sibling actions (the same service in another place) are common, as
 //! in real plans, so the candidate lists are not trivially short.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use plantrace::model::*;
 use plantrace::reconcile;
 use plantrace::rules::Rules;
+
+/// The system allocator, counting the bytes in use and their peak, so that
+/// the working memory of one step can be told apart from the records it
+/// reads.
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(n: usize) {
+    let now = IN_USE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is passed on to `System` unchanged; only counters are
+// updated around it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Run `f`, returning its result, its time and the peak heap it used above
+/// what was in use when it started.
+fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, usize) {
+    let base = IN_USE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let started = Instant::now();
+    let out = f();
+    let elapsed = started.elapsed();
+    (out, elapsed, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+}
 
 /// A small deterministic generator (xorshift), so every run sees the same corpus.
 struct Rng(u64);
@@ -186,7 +260,79 @@ fn corpus(years: usize, per_year: usize) -> (Vec<Document>, Vec<Milestone>) {
     (documents, milestones)
 }
 
+/// `--dataset PATH`: reconciliation alone, on the records of a run's dataset.
+fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut ds: Dataset = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?;
+    // Only the inputs stay in memory: the stored series are kept as JSON to
+    // compare with.
+    let (stored_series, stored_measure_series) = (json(&ds.series), json(&ds.measure_series));
+    ds.series = Vec::new();
+    ds.measure_series = Vec::new();
+    ds.scorecard_keys = Vec::new();
+    println!(
+        "reconcile {path}: {} documents, {} milestones, {} measures ({} threads)",
+        ds.documents.len(),
+        ds.milestones.len(),
+        ds.measures.len(),
+        rayon::current_num_threads()
+    );
+    let (mut times, mut peaks) = ([Duration::MAX; 2], [0usize; 2]);
+    let (mut series, mut measure_series) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        drop(std::mem::take(&mut series));
+        let ((s, _notes), t, peak) =
+            measured(|| reconcile::milestone_series_and_notes(&ds.milestones, &ds.documents, rules));
+        series = s;
+        times[0] = times[0].min(t);
+        peaks[0] = peaks[0].max(peak);
+        drop(std::mem::take(&mut measure_series));
+        let (m, t, peak) = measured(|| reconcile::measure_series(&ds.measures, &ds.documents, rules));
+        measure_series = m;
+        times[1] = times[1].min(t);
+        peaks[1] = peaks[1].max(peak);
+    }
+    let same = |a: bool| if a { "identical to the dataset's" } else { "DIFFERENT from the dataset's" };
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "  milestone series: {:>7.3} s, peak heap {:>7.1} MiB, {} series, {}",
+        times[0].as_secs_f64(),
+        mib(peaks[0]),
+        series.len(),
+        same(json(&series) == stored_series)
+    );
+    println!(
+        "  measure series:   {:>7.3} s, peak heap {:>7.1} MiB, {} series, {}",
+        times[1].as_secs_f64(),
+        mib(peaks[1]),
+        measure_series.len(),
+        same(json(&measure_series) == stored_measure_series)
+    );
+    println!(
+        "  together:         {:>7.3} s (best of {rounds}); records loaded: {:.1} MiB of heap",
+        (times[0] + times[1]).as_secs_f64(),
+        mib(IN_USE.load(Ordering::Relaxed))
+    );
+    Ok(())
+}
+
+/// Series as JSON, to compare a run's with the stored ones.
+fn json<T: serde::Serialize>(x: &T) -> Vec<u8> {
+    serde_json::to_vec(x).unwrap_or_default()
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    if let Some(path) = value("--dataset") {
+        let rounds = value("--rounds").and_then(|r| r.parse().ok()).unwrap_or(3usize).max(1);
+        let result = Rules::builtin().map_err(|e| e.to_string()).and_then(|rules| on_dataset(&path, rounds, &rules));
+        if let Err(e) = result {
+            eprintln!("reconcile bench: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let (years, per_year, rounds) = if full { (10, 1_000, 5) } else { (10, 100, 1) };
     let rules = match Rules::builtin() {

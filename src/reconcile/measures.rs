@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::assign::{assign, Edge};
 use super::features::{round4, TfIdf, Titles};
 use super::normalise::Normaliser;
-use super::profile::{profiles, Corpus};
+use super::profile::{cosine, profiles, Corpus};
 use crate::eval::match_key;
 use crate::model::{
     Decision, Document, Format, Link, Measure, MeasurePoint, MeasureSeries, MeasureSeriesMember, MeasureSource,
@@ -151,15 +151,42 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
         let idf = Corpus::of(rows.iter().chain(&cols).map(|g| &titles.profiles[first(*g)]));
         let vectors: HashMap<usize, TfIdf> =
             rows.iter().chain(&cols).map(|g| (*g, idf.vector(&titles.profiles[first(*g)]))).collect();
+        // The earlier groups by ref and by title word: a pair is a candidate
+        // when it shares either, and only those pairs are visited.
+        let (mut by_ref, mut by_word) = (HashMap::<&str, Vec<usize>>::new(), HashMap::<u32, Vec<usize>>::new());
+        for (c, cg) in cols.iter().enumerate() {
+            let a = first(*cg);
+            if let Some(r) = &measures[a].r#ref {
+                by_ref.entry(r.as_str()).or_default().push(c);
+            }
+            for w in &titles.profiles[a].word_set {
+                by_word.entry(*w).or_default().push(c);
+            }
+        }
+        // A pair under different refs is only kept when the mean of its three
+        // title similarities reaches `renumbered`, so its cosine must reach
+        // 3 × renumbered − 2 (the other two are at most 1): checking that
+        // first spares the costly Monge-Elkan for most pairs.
+        let cosine_floor = 3.0 * rules.measures.renumbered - 2.0 - 1e-3;
         let mut cands = Vec::new();
+        let mut near: Vec<usize> = Vec::new();
         for (r, rg) in rows.iter().enumerate() {
-            for (c, cg) in cols.iter().enumerate() {
-                let (a, b) = (first(*cg), first(*rg));
+            let b = first(*rg);
+            near.clear();
+            if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
+                near.extend(refs);
+            }
+            for w in &titles.profiles[b].word_set {
+                near.extend(by_word.get(w).into_iter().flatten());
+            }
+            near.sort_unstable();
+            near.dedup();
+            for &c in &near {
+                let cg = &cols[c];
+                let a = first(*cg);
                 let (ma, mb) = (&measures[a], &measures[b]);
                 let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
-                let shares_word =
-                    titles.profiles[a].word_set.iter().any(|w| titles.profiles[b].word_set.binary_search(w).is_ok());
-                if !same_ref && !shares_word {
+                if !same_ref && cosine(&vectors[cg], &vectors[rg]) < cosine_floor {
                     continue;
                 }
                 let sim = (ma.title.is_some() && mb.title.is_some())
@@ -187,13 +214,23 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
         }
         let edges: Vec<Edge> = cands.iter().map(|c| Edge { row: c.row, col: c.col, score: c.score }).collect();
         let chosen = assign(rows.len(), cols.len(), &edges, 0.0);
+        // Each row's and column's candidates, so that finding a link's
+        // rivals costs its degree, not every candidate of the period.
+        let (mut by_row, mut by_col) = (vec![Vec::new(); rows.len()], vec![Vec::new(); cols.len()]);
+        for (k, x) in cands.iter().enumerate() {
+            by_row[x.row].push(k);
+            by_col[x.col].push(k);
+        }
         for (r, c) in chosen.iter().enumerate() {
             let Some(c) = *c else { continue };
-            let Some(cand) = cands.iter().find(|x| x.row == r && x.col == c) else { continue };
-            let rival = cands
+            let Some(cand) = by_row[r].iter().map(|k| &cands[*k]).find(|x| x.col == c) else { continue };
+            let rival = by_row[r]
                 .iter()
-                .filter(|x| (x.row == r) != (x.col == c) && (x.row == r || x.col == c))
-                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .chain(&by_col[c])
+                .filter(|k| (cands[**k].row == r) != (cands[**k].col == c))
+                // Of equal scores, the last candidate, as before indexing.
+                .max_by(|a, b| cands[**a].score.total_cmp(&cands[**b].score).then(a.cmp(b)))
+                .map(|k| &cands[*k])
                 .map(|x| (if x.row == r { cols[x.col] } else { rows[x.row] }, x.score));
             let close = rival.is_some_and(|(_, s)| round4(cand.score - s) < rules.thresholds.margin - 1e-9);
             let decision = if close { Decision::Review } else { cand.decision };

@@ -12,9 +12,13 @@
 //! numbers and years dropped, and the rest stemmed (`[stemming]`). All the
 //! wording lives in `rules/reconcile.toml`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::rules::{Reconcile, StemStep};
+
+/// Printed words already normalised, with their stems.
+#[derive(Debug, Default)]
+pub struct Memo(HashMap<String, Vec<String>>);
 
 /// Title normalisation compiled from the rules.
 #[derive(Debug, Clone)]
@@ -50,7 +54,12 @@ impl Normaliser {
     /// The content words of `text`, stemmed, in printed order (repeats kept:
     /// term frequency counts them).
     pub fn content_words(&self, text: &str) -> Vec<String> {
-        self.content_terms(text).into_iter().map(|(w, _)| w).collect()
+        self.content_words_with(text, &mut Memo::default())
+    }
+
+    /// [`Normaliser::content_words`] with a [`Memo`].
+    pub fn content_words_with(&self, text: &str, memo: &mut Memo) -> Vec<String> {
+        self.content_terms_with(text, memo).into_iter().map(|(w, _)| w).collect()
     }
 
     /// The content words of `text` with, for each, whether it is printed as
@@ -58,27 +67,42 @@ impl Normaliser {
     /// Park") or an acronym. Council titles are sentences, so a capital
     /// after the first word marks a programme, place or body.
     pub fn content_terms(&self, text: &str) -> Vec<(String, bool)> {
+        self.content_terms_with(text, &mut Memo::default())
+    }
+
+    /// [`Normaliser::content_terms`], remembering each printed word's stems
+    /// in `memo`: a run's titles, outcomes and commentaries repeat the same
+    /// few thousand words, and stemming them again dominated the profiles.
+    pub fn content_terms_with(&self, text: &str, memo: &mut Memo) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         for (k, raw) in raw_words(text).into_iter().enumerate() {
             if raw.chars().any(|c| c.is_ascii_digit()) {
                 continue; // numbers, years, amounts, refs: they change every year
             }
-            let lower = raw.to_lowercase();
             let capitals = raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
             let acronym = capitals && raw.chars().count() > 1;
             let name = acronym || (k > 0 && raw.chars().next().is_some_and(char::is_uppercase));
-            let expanded = match self.acronyms.get(&lower) {
-                Some(words) if capitals => words.clone(),
-                _ => self.fold(&lower),
-            };
-            for w in expanded {
-                let stem = self.stem(&w);
-                if stem.chars().count() > 1 && !self.dropped.contains(&stem) {
-                    out.push((stem, name));
-                }
+            if !memo.0.contains_key(&raw) {
+                let stems = self.word_stems(&raw, capitals);
+                memo.0.insert(raw.clone(), stems);
             }
+            out.extend(memo.0.get(&raw).into_iter().flatten().map(|w| (w.clone(), name)));
         }
         out
+    }
+
+    /// The content stems one printed word (without digits) contributes.
+    fn word_stems(&self, raw: &str, capitals: bool) -> Vec<String> {
+        let lower = raw.to_lowercase();
+        let expanded = match self.acronyms.get(&lower) {
+            Some(words) if capitals => words.clone(),
+            _ => self.fold(&lower),
+        };
+        expanded
+            .iter()
+            .map(|w| self.stem(w))
+            .filter(|stem| stem.chars().count() > 1 && !self.dropped.contains(stem))
+            .collect()
     }
 
     /// Spelling variants folded: one word may become several ("cycleway" →

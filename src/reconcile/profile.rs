@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::normalise::Normaliser;
+use super::normalise::{Memo, Normaliser};
 use crate::model::Milestone;
 
 /// Content words by id.
@@ -85,11 +85,14 @@ pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Vec<P
 /// and their vocabulary.
 pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
     let mut flags: Vec<Vec<bool>> = Vec::new();
+    let mut memo = Memo::default();
     let texts: Vec<[Vec<String>; 4]> = texts
         .map(|[action, outcome, activity, rationale]| {
-            let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms(&action).into_iter().unzip();
+            let (words, names): (Vec<String>, Vec<bool>) =
+                norm.content_terms_with(&action, &mut memo).into_iter().unzip();
             flags.push(names);
-            [words, norm.content_words(&outcome), norm.content_words(&activity), norm.content_words(&rationale)]
+            let mut words_of = |t: &str| norm.content_words_with(t, &mut memo);
+            [words, words_of(&outcome), words_of(&activity), words_of(&rationale)]
         })
         .collect();
     let all: BTreeSet<&str> = texts.iter().flatten().flatten().map(String::as_str).collect();

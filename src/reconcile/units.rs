@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::assign::{assign, Edge};
 use super::features::Scorer;
-use super::profile::Corpus;
+use super::profile::{cosine, Corpus};
 use crate::eval::match_key;
 use crate::model::{Document, Format};
 
@@ -167,24 +167,55 @@ fn match_renditions(
         .chain(left.iter().copied())
         .map(|i| (i, corpus.vector(&profiles[i])))
         .collect();
+    // Only pairs that could matter are scored: a pair is taken at
+    // `rendition` or above and is a close rival within `margin` of one, so
+    // a mean below `rendition − margin` never counts, and the mean of three
+    // similarities (each at most 1) is below that when the cosine is below
+    // 3 (rendition − margin) − 2. Candidates come from the free units' words.
+    let cosine_floor = 3.0 * (t.rendition - t.margin) - 2.0 - 1e-3;
+    let mut by_word: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (c, u) in free.iter().enumerate() {
+        for w in &profiles[units[*u].primary].word_set {
+            by_word.entry(*w).or_default().push(c);
+        }
+    }
     let mut edges = Vec::new();
+    let mut near: Vec<usize> = Vec::new();
     for (r, row) in left.iter().enumerate() {
-        for (c, u) in free.iter().enumerate() {
-            let p = units[*u].primary;
+        near.clear();
+        for w in &profiles[*row].word_set {
+            near.extend(by_word.get(w).into_iter().flatten());
+        }
+        near.sort_unstable();
+        near.dedup();
+        for &c in &near {
+            let p = units[free[c]].primary;
+            if cosine(&vectors[&p], &vectors[row]) < cosine_floor {
+                continue;
+            }
             let score = scorer.titles.mean_similarity(p, *row, &vectors[&p], &vectors[row]);
             edges.push(Edge { row: r, col: c, score });
         }
     }
     let chosen = assign(left.len(), free.len(), &edges, t.rendition);
-    let score = |r: usize, c: usize| edges[r * free.len() + c].score;
+    let (mut by_row, mut by_col) = (vec![Vec::new(); left.len()], vec![Vec::new(); free.len()]);
+    for e in &edges {
+        by_row[e.row].push(e);
+        by_col[e.col].push(e);
+    }
     chosen
         .iter()
         .enumerate()
         .map(|(r, c)| {
             let c = (*c)?;
-            let rivals = (0..free.len()).filter(|x| *x != c).map(|x| score(r, x));
-            let rival = rivals.chain((0..left.len()).filter(|x| *x != r).map(|x| score(x, c))).fold(0.0, f64::max);
-            (score(r, c) - rival >= t.margin - 1e-9).then(|| (free[c], score(r, c)))
+            let score = by_row[r].iter().find(|e| e.col == c)?.score;
+            let rival = by_row[r]
+                .iter()
+                .filter(|e| e.col != c)
+                .chain(by_col[c].iter().filter(|e| e.row != r))
+                .map(|e| e.score)
+                .fold(0.0, f64::max);
+            (score - rival >= t.margin - 1e-9).then(|| (free[c], score))
         })
         .collect()
 }

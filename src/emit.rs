@@ -12,7 +12,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::model::{dataset_schema, Dataset};
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+use crate::model::{
+    dataset_schema, Document, DocumentError, KeyEntry, Measure, MeasureSeries, Milestone, Series, SCHEMA_VERSION,
+};
+use crate::spool::{Span, Spool, Spooled};
 
 /// Serialise a value as the project's canonical JSON: pretty, two-space
 /// indent, keys in declaration order (maps are `BTreeMap`s), newline at end.
@@ -62,8 +73,76 @@ pub struct Written {
     pub schema: PathBuf,
 }
 
+/// The dataset of a run whose per-document records wait in the spool
+/// ([`crate::spool`]): serialised exactly as the [`crate::model::Dataset`] with the same
+/// contents would be (same fields in the same order, so the same bytes),
+/// reading one document's records at a time.
+#[derive(Serialize)]
+pub struct DatasetView<'a> {
+    schema_version: &'static str,
+    documents: &'a [Document],
+    milestones: FromSpool<'a, Milestone>,
+    measures: FromSpool<'a, Measure>,
+    scorecard_keys: FromSpool<'a, KeyEntry>,
+    series: &'a [Series],
+    measure_series: &'a [MeasureSeries],
+    errors: &'a [DocumentError],
+}
+
+impl<'a> DatasetView<'a> {
+    /// `spooled[i]` says where the records of `documents[i]` are.
+    pub fn new(
+        documents: &'a [Document],
+        spooled: &'a [Spooled],
+        spool: Spool,
+        series: &'a [Series],
+        measure_series: &'a [MeasureSeries],
+        errors: &'a [DocumentError],
+    ) -> DatasetView<'a> {
+        let spool = Rc::new(RefCell::new(spool));
+        DatasetView {
+            schema_version: SCHEMA_VERSION,
+            documents,
+            milestones: FromSpool::new(&spool, spooled, |s| s.milestones),
+            measures: FromSpool::new(&spool, spooled, |s| s.measures),
+            scorecard_keys: FromSpool::new(&spool, spooled, |s| s.keys),
+            series,
+            measure_series,
+            errors,
+        }
+    }
+}
+
+/// One list of the dataset, read back from the spool document by document
+/// while it is written.
+struct FromSpool<'a, T> {
+    spool: Rc<RefCell<Spool>>,
+    spans: Vec<Span>,
+    records: PhantomData<&'a T>,
+}
+
+impl<T> FromSpool<'_, T> {
+    fn new(spool: &Rc<RefCell<Spool>>, spooled: &[Spooled], pick: fn(&Spooled) -> Span) -> Self {
+        FromSpool { spool: spool.clone(), spans: spooled.iter().map(pick).collect(), records: PhantomData }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Serialize for FromSpool<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for span in &self.spans {
+            let records: Vec<T> =
+                self.spool.borrow_mut().read(*span).map_err(|e| S::Error::custom(format!("{e:#}")))?;
+            for r in &records {
+                seq.serialize_element(r)?;
+            }
+        }
+        seq.end()
+    }
+}
+
 /// Write the dataset and its schema into `out_dir` (created if needed).
-pub fn write_dataset(out_dir: &Path, dataset: &Dataset) -> Result<Written> {
+pub fn write_dataset(out_dir: &Path, dataset: &impl Serialize) -> Result<Written> {
     fs::create_dir_all(out_dir).with_context(|| format!("creating output folder {}", out_dir.display()))?;
     let schema = out_dir.join("dataset.schema.json");
     write_atomic(&schema, &to_json(&dataset_schema())?)?;

@@ -25,4 +25,5 @@ pub mod pipeline;
 pub mod reconcile;
 pub mod rules;
 pub mod run;
+pub mod spool;
 pub mod worker;

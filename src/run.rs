@@ -10,21 +10,24 @@
 //! `--in-process` reads them on threads of this process instead, for
 //! debugging and for measuring what isolation costs.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::emit;
+use crate::emit::{self, DatasetView};
 use crate::ingest::{self, InputFile};
-use crate::model::{Dataset, DocumentError, SCHEMA_VERSION};
+use crate::model::{Document, DocumentError, Measure, MeasureSeries, Milestone, Series};
 use crate::pipeline::{self, DocOptions, DocResult};
 use crate::reconcile;
 use crate::rules::Rules;
+use crate::spool::{Spool, Spooled};
 use crate::worker::{self, WorkerOptions};
 
 /// Where documents are read.
@@ -91,6 +94,22 @@ impl Summary {
 /// One document's outcome, in input order.
 type Outcome = Result<DocResult, DocumentError>;
 
+/// A read document as the supervisor keeps it while the batch runs: the
+/// document, slim copies of its records for reconciliation
+/// ([`reconcile::slim_milestone`]), and where the full records lie in the
+/// spool. Memory per document is a fraction of its records, and nothing of
+/// its layout.
+pub struct Kept {
+    pub document: Document,
+    pub milestones: Vec<Milestone>,
+    pub measures: Vec<Measure>,
+    pub keys: usize,
+    pub spooled: Spooled,
+}
+
+/// What the supervisor holds of each document: kept, or why it failed.
+pub type Held = Result<Kept, DocumentError>;
+
 /// The progress bar (a terminal only) and the pages/s it shows.
 struct Progress {
     bar: Option<ProgressBar>,
@@ -130,92 +149,156 @@ impl Progress {
 }
 
 /// Process documents, `opts.jobs` at a time, in worker processes or (with
-/// [`Isolation::InProcess`]) on threads. Outcomes are in input order. Stops
-/// early, with an error, when SIGINT or SIGTERM asked the run to stop (see
+/// [`Isolation::InProcess`]) on threads, handing each outcome to `keep` as
+/// it arrives. What `keep` returns is in input order. Stops early, with an
+/// error, when SIGINT or SIGTERM asked the run to stop (see
 /// [`worker::catch_stop_signals`]).
-pub fn process_all(files: &[InputFile], rules: &Rules, opts: &RunOptions) -> Result<Vec<Outcome>> {
+pub fn process_all<T: Send>(
+    files: &[InputFile],
+    rules: &Rules,
+    opts: &RunOptions,
+    keep: &(dyn Fn(Outcome) -> T + Sync),
+) -> Result<Vec<T>> {
     let progress = Progress::new(files.len(), opts.quiet);
-    let outcomes = match &opts.isolation {
-        Isolation::Workers(w) => worker::process_isolated(files, rules, &opts.doc, w, opts.jobs, &|o| progress.done(o))
-            .map_err(anyhow::Error::from),
-        Isolation::InProcess => in_process(files, rules, opts, &progress),
+    let counted = |o: Outcome| {
+        progress.done(&o);
+        keep(o)
+    };
+    let kept = match &opts.isolation {
+        Isolation::Workers(w) => {
+            worker::process_isolated(files, rules, &opts.doc, w, opts.jobs, &counted).map_err(anyhow::Error::from)
+        }
+        Isolation::InProcess => in_process(files, rules, opts, &counted),
     };
     progress.finish();
-    outcomes
+    kept
 }
 
-fn in_process(files: &[InputFile], rules: &Rules, opts: &RunOptions, progress: &Progress) -> Result<Vec<Outcome>> {
+fn in_process<T: Send>(
+    files: &[InputFile],
+    rules: &Rules,
+    opts: &RunOptions,
+    keep: &(dyn Fn(Outcome) -> T + Sync),
+) -> Result<Vec<T>> {
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
-    let outcomes: Vec<Option<Outcome>> = pool.install(|| {
+    let kept: Vec<Option<T>> = pool.install(|| {
         files
             .par_iter()
             .map(|f| {
                 if worker::stop_requested().is_some() {
                     return None;
                 }
-                let r = pipeline::process(f, rules, &opts.doc);
-                progress.done(&r);
-                Some(r)
+                Some(keep(pipeline::process(f, rules, &opts.doc)))
             })
             .collect()
     });
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    Ok(outcomes.into_iter().flatten().collect())
+    Ok(kept.into_iter().flatten().collect())
 }
 
-/// Assemble the dataset from per-document outcomes (in input order); the
-/// notes are about the run as a whole (an override that names nothing).
-pub fn assemble(outcomes: Vec<Outcome>, rules: &Rules) -> (Dataset, Vec<String>) {
-    let mut ds = Dataset { schema_version: SCHEMA_VERSION.to_string(), ..Default::default() };
-    for outcome in outcomes {
-        match outcome {
-            Ok(r) => {
+/// Spool a document's records and keep the rest (see [`Kept`]).
+fn keep(outcome: Outcome, spool: &Mutex<Spool>) -> Result<Held> {
+    let r = match outcome {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let spooled = spool.lock().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))?.put(&r)?;
+    Ok(Ok(Kept {
+        milestones: r.milestones.iter().map(reconcile::slim_milestone).collect(),
+        measures: r.measures.iter().map(reconcile::slim_measure).collect(),
+        keys: r.keys.len(),
+        document: r.document,
+        spooled,
+    }))
+}
+
+/// The run, assembled: documents and errors, where each document's records
+/// are, the slim records, the series, and notes about the run as a whole
+/// (an override that names nothing).
+pub struct Assembled {
+    pub documents: Vec<Document>,
+    pub spooled: Vec<Spooled>,
+    pub milestones: Vec<Milestone>,
+    pub measures: Vec<Measure>,
+    pub keys: usize,
+    pub series: Vec<Series>,
+    pub measure_series: Vec<MeasureSeries>,
+    pub errors: Vec<DocumentError>,
+    pub notes: Vec<String>,
+}
+
+/// Assemble the run from what was kept of each document (in input order),
+/// reconciling milestones and measures side by side.
+pub fn assemble(held: Vec<Held>, rules: &Rules) -> Assembled {
+    let mut a = Assembled {
+        documents: Vec::new(),
+        spooled: Vec::new(),
+        milestones: Vec::new(),
+        measures: Vec::new(),
+        keys: 0,
+        series: Vec::new(),
+        measure_series: Vec::new(),
+        errors: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for h in held {
+        match h {
+            Ok(k) => {
                 // An identical copy of a document already read adds nothing.
-                if let Some(first) = ds.documents.iter_mut().find(|d| d.sha256 == r.document.sha256) {
-                    first.warnings.push(format!("identical copy at {} skipped", r.document.path));
+                if let Some(first) = seen.get(&k.document.sha256) {
+                    a.documents[*first].warnings.push(format!("identical copy at {} skipped", k.document.path));
                     continue;
                 }
-                ds.documents.push(r.document);
-                ds.milestones.extend(r.milestones);
-                ds.measures.extend(r.measures);
-                ds.scorecard_keys.extend(r.keys);
+                seen.insert(k.document.sha256.clone(), a.documents.len());
+                a.documents.push(k.document);
+                a.spooled.push(k.spooled);
+                a.milestones.extend(k.milestones);
+                a.measures.extend(k.measures);
+                a.keys += k.keys;
             }
-            Err(e) => ds.errors.push(e),
+            Err(e) => a.errors.push(e),
         }
     }
-    let (series, notes) = reconcile::milestone_series_and_notes(&ds.milestones, &ds.documents, rules);
-    ds.series = series;
-    ds.measure_series = reconcile::measure_series(&ds.measures, &ds.documents, rules);
-    (ds, notes)
+    let ((series, notes), measure_series) = rayon::join(
+        || reconcile::milestone_series_and_notes(&a.milestones, &a.documents, rules),
+        || reconcile::measure_series(&a.measures, &a.documents, rules),
+    );
+    (a.series, a.notes, a.measure_series) = (series, notes, measure_series);
+    a
 }
 
 /// Run the whole batch and write the dataset.
 pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Summary> {
     let started = Instant::now();
-    let outcomes = process_all(&files, rules, opts)?;
-    let (dataset, notes) = assemble(outcomes, rules);
-    for e in &dataset.errors {
+    remove_stale_temporaries(&opts.out);
+    let spool = Mutex::new(Spool::create(&opts.out)?);
+    let held = process_all(&files, rules, opts, &|o| keep(o, &spool))?;
+    let held = held.into_iter().collect::<Result<Vec<Held>>>()?;
+    let run = assemble(held, rules);
+    for e in &run.errors {
         eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
     }
-    for note in &notes {
+    for note in &run.notes {
         eprintln!("plantrace: warning: {note}");
     }
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    remove_stale_temporaries(&opts.out);
-    let written = emit::write_dataset(&opts.out, &dataset)?;
+    let spool = spool.into_inner().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))?;
+    let view = DatasetView::new(&run.documents, &run.spooled, spool, &run.series, &run.measure_series, &run.errors);
+    let written = emit::write_dataset(&opts.out, &view)?;
     Ok(Summary {
-        documents: dataset.documents.len() + dataset.errors.len(),
-        pages: dataset.documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),
-        milestones: dataset.milestones.len(),
-        measures: dataset.measures.len(),
-        keys: dataset.scorecard_keys.len(),
-        series: dataset.series.len(),
-        errors: dataset.errors,
+        documents: run.documents.len() + run.errors.len(),
+        pages: run.documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),
+        milestones: run.milestones.len(),
+        measures: run.measures.len(),
+        keys: run.keys,
+        series: run.series.len(),
+        errors: run.errors,
         elapsed: started.elapsed(),
         dataset_path: written.dataset,
     })

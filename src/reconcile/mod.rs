@@ -32,7 +32,7 @@ pub mod retrieve;
 pub mod series;
 pub mod units;
 
-use crate::model::{Document, Measure, MeasureSeries, Milestone, Series};
+use crate::model::{Document, Measure, MeasureSeries, Milestone, Provenance, Series};
 use crate::rules::Rules;
 
 use features::{Scorer, Titles};
@@ -76,6 +76,49 @@ fn reconcile(
     }
     let linked = link::link(&scorer, &units, &years, &resolved);
     (series::build(&units, &linked, milestones, documents, rules), resolved.unmatched)
+}
+
+/// A copy of `m` with only what reconciliation reads: ids, plan year,
+/// section, theme key, the four texts, the canonical status and the target
+/// dates. A batch keeps these in memory while the full records wait on disk
+/// ([`crate::spool`]); what is dropped (printed theme, raw wordings, ref,
+/// lead, extra columns, provenance) never changes a series.
+pub fn slim_milestone(m: &Milestone) -> Milestone {
+    let mut target = m.target.clone();
+    target.raw = None;
+    target.revised_raw = None;
+    let mut status = m.status.clone();
+    status.raw = None;
+    Milestone {
+        theme: None,
+        target,
+        status,
+        r#ref: None,
+        lead: None,
+        extra: Default::default(),
+        provenance: Provenance::Docx { table: 0, row: 0 },
+        ..m.clone()
+    }
+}
+
+/// A copy of `m` with only what reconciliation reads: ids, ref, title,
+/// period, source, and the canonical value, status and direction (see
+/// [`slim_milestone`]).
+pub fn slim_measure(m: &Measure) -> Measure {
+    let mut value = m.value.clone();
+    if let Some(v) = value.as_mut() {
+        v.raw = String::new();
+    }
+    Measure {
+        outcome_code: None,
+        frequency: None,
+        good_is: None,
+        target: None,
+        value,
+        extra: Default::default(),
+        provenance: Provenance::Docx { table: 0, row: 0 },
+        ..m.clone()
+    }
 }
 
 /// Group measures into series across reporting periods.

@@ -6,7 +6,7 @@
 //! not the order milestones were read in, so every sum over words is taken in
 //! the same order whatever documents are in the run.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::normalise::{Memo, Normaliser};
 use crate::model::Milestone;
@@ -81,37 +81,58 @@ pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Vec<P
     profiles(texts, norm)
 }
 
+/// One text as read: [action, outcome, activity, rationale] in first-seen
+/// word ids, the action's name flags, and its trigrams.
+type Read = ([Vec<u32>; 4], Vec<bool>, Vec<u64>);
+
 /// Profiles of `[title, outcome, activity, rationale]` texts (same order)
 /// and their vocabulary.
+///
+/// Words are numbered as they are first seen and renumbered in alphabetical
+/// order at the end, so no text's words are held as strings longer than it
+/// takes to read them (holding them all was most of the reconciler's peak
+/// memory on a large batch).
 pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
-    let mut flags: Vec<Vec<bool>> = Vec::new();
     let mut memo = Memo::default();
-    let texts: Vec<[Vec<String>; 4]> = texts
-        .map(|[action, outcome, activity, rationale]| {
-            let (words, names): (Vec<String>, Vec<bool>) =
-                norm.content_terms_with(&action, &mut memo).into_iter().unzip();
-            flags.push(names);
-            let mut words_of = |t: &str| norm.content_words_with(t, &mut memo);
-            [words, words_of(&outcome), words_of(&activity), words_of(&rationale)]
-        })
-        .collect();
-    let all: BTreeSet<&str> = texts.iter().flatten().flatten().map(String::as_str).collect();
-    let ids: HashMap<&str, u32> = all.iter().enumerate().map(|(i, w)| (*w, i as u32)).collect();
-    let vocab = Vocabulary::new(all.iter().map(|w| w.to_string()).collect());
-    let to_ids = |ws: &[String]| -> Vec<u32> { ws.iter().filter_map(|w| ids.get(w.as_str()).copied()).collect() };
-    let profiles = texts
-        .iter()
-        .zip(&flags)
-        .map(|([action, outcome, activity, rationale], flags)| {
-            let words = to_ids(action);
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut intern = |words: Vec<String>| -> Vec<u32> {
+        words
+            .into_iter()
+            .map(|w| {
+                let next = seen.len() as u32;
+                *seen.entry(w).or_insert(next)
+            })
+            .collect()
+    };
+    let mut read: Vec<Read> = Vec::new();
+    for [action, outcome, activity, rationale] in texts {
+        let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms_with(&action, &mut memo).into_iter().unzip();
+        let grams = trigrams(&words);
+        let mut words_of = |t: &str| norm.content_words_with(t, &mut memo);
+        let (outcome, activity, rationale) = (words_of(&outcome), words_of(&activity), words_of(&rationale));
+        read.push(([intern(words), intern(outcome), intern(activity), intern(rationale)], names, grams));
+    }
+    // First-seen id → alphabetical id.
+    let mut by_word: Vec<(String, u32)> = seen.into_iter().collect();
+    by_word.sort_unstable();
+    let mut renumber = vec![0u32; by_word.len()];
+    for (new, (_, old)) in by_word.iter().enumerate() {
+        renumber[*old as usize] = new as u32;
+    }
+    let vocab = Vocabulary::new(by_word.into_iter().map(|(w, _)| w).collect());
+    let profiles = read
+        .into_iter()
+        .map(|([action, outcome, activity, rationale], flags, grams)| {
+            let ids = |ws: Vec<u32>| -> Vec<u32> { ws.into_iter().map(|w| renumber[w as usize]).collect() };
+            let words = ids(action);
             Profile {
                 word_set: sorted_set(words.clone()),
-                names: name_terms(&words, flags),
-                grams: trigrams(action),
+                names: name_terms(&words, &flags),
+                grams,
                 words,
-                outcome: sorted_set(to_ids(outcome)),
-                activity: sorted_set(to_ids(activity)),
-                rationale: sorted_set(to_ids(rationale)),
+                outcome: sorted_set(ids(outcome)),
+                activity: sorted_set(ids(activity)),
+                rationale: sorted_set(ids(rationale)),
             }
         })
         .collect();

@@ -137,22 +137,23 @@ impl Spec {
     }
 }
 
-/// Read `files` in worker processes, `jobs` at a time, calling `done` as
-/// each finishes. Outcomes are in input order.
-pub fn process_isolated(
+/// Read `files` in worker processes, `jobs` at a time, handing each
+/// outcome to `keep` the moment it arrives (so the caller decides what of it
+/// stays in memory). What `keep` returns is in input order.
+pub fn process_isolated<T: Send>(
     files: &[InputFile],
     rules: &Rules,
     doc: &DocOptions,
     opts: &WorkerOptions,
     jobs: usize,
-    done: &(dyn Fn(&Outcome) + Sync),
-) -> Result<Vec<Outcome>, PoolError> {
+    keep: &(dyn Fn(Outcome) -> T + Sync),
+) -> Result<Vec<T>, PoolError> {
     let spec = Spec::new(rules, doc, opts)?;
     let next = AtomicUsize::new(0);
     let give_up = AtomicBool::new(false);
     let slots = jobs.clamp(1, files.len().max(1));
-    let per_slot: Vec<Result<Vec<(usize, Outcome)>, PoolError>> = thread::scope(|s| {
-        let handles: Vec<_> = (0..slots).map(|_| s.spawn(|| slot(&spec, files, &next, &give_up, done))).collect();
+    let per_slot: Vec<Result<Vec<(usize, T)>, PoolError>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..slots).map(|_| s.spawn(|| slot(&spec, files, &next, &give_up, keep))).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(PoolError::Start("a supervisor thread panicked".into()))))
@@ -190,13 +191,13 @@ const QUEUE: usize = 2;
 
 /// One slot: keep this slot's worker supplied with documents from the
 /// shared list, collect its outcomes, replace the worker when it fails.
-fn slot(
+fn slot<T>(
     spec: &Spec,
     files: &[InputFile],
     next: &AtomicUsize,
     give_up: &AtomicBool,
-    done: &(dyn Fn(&Outcome) + Sync),
-) -> Result<Vec<(usize, Outcome)>, PoolError> {
+    keep: &(dyn Fn(Outcome) -> T + Sync),
+) -> Result<Vec<(usize, T)>, PoolError> {
     let mut out = Vec::new();
     let mut worker: Option<Worker> = None;
     // Documents sent to the current worker, oldest (the one being read) first.
@@ -254,8 +255,7 @@ fn slot(
             }
         };
         queued.pop_front();
-        done(&outcome);
-        out.push((i, outcome));
+        out.push((i, keep(outcome)));
     }
     if let Some(w) = worker {
         w.finish();

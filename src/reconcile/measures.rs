@@ -149,8 +149,10 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
             (0..groups.len()).filter(|g| groups[*g].slot.is_some_and(|s| s < j) && !has_successor[*g]).collect();
         let first = |g: usize| groups[g].rows[0];
         let idf = Corpus::of(rows.iter().chain(&cols).map(|g| &titles.profiles[first(*g)]));
-        let vectors: HashMap<usize, TfIdf> =
-            rows.iter().chain(&cols).map(|g| (*g, idf.vector(&titles.profiles[first(*g)]))).collect();
+        // TF-IDF vectors: every row's, and an open column's only once a row
+        // comes near it (most open columns are far from every new row).
+        let row_vectors: Vec<TfIdf> = rows.iter().map(|g| idf.vector(&titles.profiles[first(*g)])).collect();
+        let mut col_vectors: Vec<Option<TfIdf>> = vec![None; cols.len()];
         // The earlier groups by ref and by title word: a pair is a candidate
         // when it shares either, and only those pairs are visited.
         let (mut by_ref, mut by_word) = (HashMap::<&str, Vec<usize>>::new(), HashMap::<u32, Vec<usize>>::new());
@@ -182,15 +184,14 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
             near.sort_unstable();
             near.dedup();
             for &c in &near {
-                let cg = &cols[c];
-                let a = first(*cg);
+                let a = first(cols[c]);
                 let (ma, mb) = (&measures[a], &measures[b]);
                 let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
-                if !same_ref && cosine(&vectors[cg], &vectors[rg]) < cosine_floor {
+                let (vc, vr) = (col_vectors[c].get_or_insert_with(|| idf.vector(&titles.profiles[a])), &row_vectors[r]);
+                if !same_ref && cosine(vc, vr) < cosine_floor {
                     continue;
                 }
-                let sim = (ma.title.is_some() && mb.title.is_some())
-                    .then(|| titles.mean_similarity(a, b, &vectors[cg], &vectors[rg]));
+                let sim = (ma.title.is_some() && mb.title.is_some()).then(|| titles.mean_similarity(a, b, vc, vr));
                 let m = &rules.measures;
                 let total = m.same_ref + m.title;
                 let (ref_w, title_w) = (m.same_ref / total, m.title / total);

@@ -95,8 +95,8 @@ struct RunArgs {
     /// Most entries a .docx archive may have.
     #[arg(long, default_value_t = Limits::default().zip_entries, value_name = "N")]
     max_zip_entries: usize,
-    /// Most a .docx may inflate to, in MiB, all parts together; one part may
-    /// take at most half of it.
+    /// Most a .docx may inflate to, in MiB, all parts together; one part (or
+    /// one PDF stream) may take at most half of it.
     #[arg(long, default_value_t = Limits::default().total_inflated >> 20, value_name = "MIB")]
     max_inflated: u64,
     /// Most pages a PDF may have.

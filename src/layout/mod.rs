@@ -39,7 +39,7 @@ pub enum LayoutError {
 pub struct Limits {
     /// Most entries a DOCX zip may have.
     pub zip_entries: usize,
-    /// Most bytes one DOCX part may inflate to.
+    /// Most bytes one DOCX part, or one PDF stream, may inflate to.
     pub part_bytes: u64,
     /// Most bytes all DOCX parts read may inflate to together.
     pub total_inflated: u64,

@@ -123,6 +123,11 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<LayoutDoc, LayoutError> {
             limits.pdf_pages
         )));
     }
+    if let Some(trouble) = sanity::inflation_trouble(&doc, limits.part_bytes) {
+        return Err(LayoutError::TooLarge(format!(
+            "{trouble}, the most one stream may: the PDF is probably a decompression bomb or damaged; if it is genuine, raise --max-inflated (one stream may take half of it)"
+        )));
+    }
     let mut warnings = sanity::check(&mut doc, &pages)?;
     let fonts: HashMap<u32, FontSequence> =
         pages.iter().map(|(&n, &id)| (n, collect::font_sequence(&doc, id))).collect();

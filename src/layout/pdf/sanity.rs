@@ -21,6 +21,43 @@ const MAX_FORM_DEPTH: usize = 24;
 /// Longest Parent chain followed from a page.
 const MAX_PARENT_CHAIN: usize = 64;
 
+/// Deflate inflates at most 1032 bytes from one.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// Why a stream of `doc` would inflate past `cap` bytes, if one would.
+///
+/// lopdf inflates a stream whole into memory, and a stream compressed twice
+/// (`/Filter [/FlateDecode /FlateDecode]`) can hold gigabytes in kilobytes.
+/// Worker isolation contains that, but where it ends depended on the
+/// allocator (an abort, or a quietly truncated stream and a misleading "no
+/// text layer"). So the streams that could inflate past the cap (a chain of
+/// filters, or one large enough at deflate's maximum ratio) are inflated
+/// first into nothing, counting, stopping just past the cap.
+pub fn inflation_trouble(doc: &Document, cap: u64) -> Option<String> {
+    use std::io::Read;
+    for (id, object) in &doc.objects {
+        let Object::Stream(s) = object else { continue };
+        let filters = s.filters().unwrap_or_default();
+        if filters.is_empty() || filters.iter().any(|f| *f != b"FlateDecode") {
+            continue;
+        }
+        let most = (s.content.len() as u64).saturating_mul(MAX_DEFLATE_RATIO.saturating_pow(filters.len() as u32));
+        if most <= cap {
+            continue;
+        }
+        let mut reader: Box<dyn Read + '_> = Box::new(s.content.as_slice());
+        for _ in &filters {
+            reader = Box::new(flate2::read::ZlibDecoder::new(reader));
+        }
+        // A damaged stream stops early; that is for the reader to report.
+        let inflated = std::io::copy(&mut reader.take(cap + 1), &mut std::io::sink()).unwrap_or(0);
+        if inflated > cap {
+            return Some(format!("a stream (object {} {}) inflates to more than {} MiB", id.0, id.1, cap >> 20));
+        }
+    }
+    None
+}
+
 fn deref<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
     match o {
         Object::Reference(id) => doc.get_object(*id).ok(),

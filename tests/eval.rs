@@ -8,6 +8,7 @@ use std::fs;
 use common::*;
 use serde_json::json;
 
+#[allow(clippy::too_many_arguments)] // one argument per field a test sets
 fn milestone(
     id: &str,
     doc: &str,

@@ -144,7 +144,7 @@ fn two_line_target_cells_keep_both_lines() {
 }
 
 /// The first span of a cell set in `font`.
-fn symbol_span<'a>(t: &'a Table, r: usize, c: usize) -> (&'a str, Option<&'a str>) {
+fn symbol_span(t: &Table, r: usize, c: usize) -> (&str, Option<&str>) {
     let cell = &t.rows[r].cells[c];
     let span = cell.spans.iter().find(|s| !s.text.trim().is_empty()).expect("a span");
     (span.text.trim(), span.font.as_deref())

@@ -175,7 +175,7 @@ fn value_and_target(
             && !other_period(&s[f.end..], rules, quarter, first_year)
     };
     let figs = figures(s);
-    let before = figs.iter().filter(|f| f.end <= target.0 && usable(f)).last();
+    let before = figs.iter().rev().find(|f| f.end <= target.0 && usable(f));
     let after = || figs.iter().find(|f| f.start >= target.1 && usable(f));
     let value = before.or_else(after)?;
     Some((value.text.clone(), target.2))

@@ -225,6 +225,8 @@ fn walk_content(doc: &Document, content: &[u8], resources: Option<&Dictionary>, 
     }
 }
 
+// pdf-extract's PathOp is not Clone; the lint's `*op` would move out of a borrow.
+#[allow(clippy::needless_match)]
 fn clone_op(op: &PathOp) -> PathOp {
     match *op {
         PathOp::MoveTo(x, y) => PathOp::MoveTo(x, y),

@@ -64,7 +64,7 @@ pub fn upright(raw: &mut PageRaw) {
 
 /// A box of the upright frame back in the page's own coordinates.
 pub fn unturn_bbox(k: u8, b: BBox) -> BBox {
-    if k % 4 == 0 {
+    if k.is_multiple_of(4) {
         return b;
     }
     let (ax, ay) = unturn(k, b[0], b[1]);

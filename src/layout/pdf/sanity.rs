@@ -87,7 +87,7 @@ fn forms(doc: &Document, resources: Option<&Dictionary>) -> Vec<(ObjectId, Optio
     out
 }
 
-fn resources_of<'a>(doc: &'a Document, id: ObjectId) -> Option<&'a Dictionary> {
+fn resources_of(doc: &Document, id: ObjectId) -> Option<&Dictionary> {
     match doc.get_object(id).ok()? {
         Object::Stream(s) => s.dict.get(b"Resources").ok().and_then(|r| deref(doc, r)).and_then(|r| r.as_dict().ok()),
         Object::Dictionary(d) => d.get(b"Resources").ok().and_then(|r| deref(doc, r)).and_then(|r| r.as_dict().ok()),

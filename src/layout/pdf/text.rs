@@ -57,7 +57,7 @@ pub fn baseline_groups<'a>(glyphs: &[&'a Glyph]) -> Vec<Vec<&'a Glyph>> {
 
 /// Split a baseline group where the gap between glyphs is wider than
 /// `max_gap` × font size (separate columns on one baseline).
-pub fn split_at_gaps<'a>(group: Vec<&'a Glyph>, max_gap: f64) -> Vec<Vec<&'a Glyph>> {
+pub fn split_at_gaps(group: Vec<&Glyph>, max_gap: f64) -> Vec<Vec<&Glyph>> {
     let mut out: Vec<Vec<&Glyph>> = Vec::new();
     let mut cur: Vec<&Glyph> = Vec::new();
     let mut last_x1 = f64::MIN;

@@ -15,12 +15,6 @@ use plantrace::run::{self, Isolation, RunOptions};
 use plantrace::worker::{self, WorkerOptions};
 use plantrace::{emit, inspect};
 
-/// mimalloc instead of the system allocator: reading a PDF builds and drops
-/// millions of small glyph, word and line values, and glibc's malloc and
-/// free took about 30% of a worker's time (perf, 500-report corpus).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Turn council plan reports (PDF, DOCX) into one normalised, longitudinal
 /// JSON dataset. With no command, runs on the bundled fixtures:
 /// `plantrace run fixtures/reports --out out`.

@@ -69,7 +69,8 @@ struct RunArgs {
     /// Rules folder (default: ./rules if present, else the built-in rules).
     #[arg(long, value_name = "DIR")]
     rules: Option<PathBuf>,
-    /// Documents processed in parallel (default: number of cores).
+    /// Cores to use (default: all): documents read in parallel, and the
+    /// threads that reconcile series across them.
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// Nothing on stderr but warnings and the summary line.

@@ -278,7 +278,11 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     let spool = Mutex::new(Spool::create(&opts.out)?);
     let held = process_all(&files, rules, opts, &|o| keep(o, &spool))?;
     let held = held.into_iter().collect::<Result<Vec<Held>>>()?;
-    let run = assemble(held, rules);
+    // Reconciliation runs on threads too: `--jobs` bounds those as well, so
+    // `--jobs 1` uses one core from start to end.
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
+    let run = pool.install(|| assemble(held, rules));
     for e in &run.errors {
         eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
     }

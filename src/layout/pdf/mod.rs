@@ -188,15 +188,30 @@ fn extract(
     }
     let mut out = Vec::new();
     let mut failed = Vec::new();
-    for &n in pages.keys() {
+    let mut plain = Vec::new();
+    for (&n, &id) in pages {
         let one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut c = Collector::new(fonts);
             pdf_extract::output_doc_page(doc, &mut c, n).map(|_| c.pages)
         }));
         match one {
             Ok(Ok(p)) => out.extend(p),
-            _ => failed.push(n),
+            _ => match plain_text_page(doc, n, id) {
+                Some(p) => {
+                    out.push(p);
+                    plain.push(n);
+                }
+                None => failed.push(n),
+            },
         }
+    }
+    if !plain.is_empty() {
+        let list: Vec<String> = plain.iter().map(|n| n.to_string()).collect();
+        let (noun, verb) = if plain.len() == 1 { ("page", "was") } else { ("pages", "were") };
+        warnings.push(format!(
+            "{noun} {} could not be laid out and {verb} read as plain text (lopdf): the words are kept, tables and positions are not",
+            list.join(", ")
+        ));
     }
     if out.is_empty() {
         let why = first_panic.map(|p| format!(" ({p})")).unwrap_or_default();
@@ -209,6 +224,51 @@ fn extract(
         warnings.push(format!("pages {} could not be read and are missing from the results", list.join(", ")));
     }
     Ok(out)
+}
+
+/// Page `n` read as plain text by lopdf's own extraction, for a page
+/// `pdf-extract` cannot read (it panics on some malformed content that
+/// lopdf reads past). Better the page's words than nothing: each line of
+/// text is set on a baseline of its own, words in order at made-up
+/// positions, so paragraphs come out but no table does. None when lopdf
+/// finds no text either.
+fn plain_text_page(doc: &Document, n: u32, page: lopdf::ObjectId) -> Option<PageRaw> {
+    const SIZE: f64 = 10.0;
+    let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.extract_text(&[n]))).ok()?.ok()?;
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let media = media_box(doc, page).unwrap_or([0.0, 0.0, 595.0, 842.0]);
+    // Lines 1.4 font sizes apart, closer when that would run off the page.
+    let room = (media[3] - media[1] - 8.0 * SIZE).max(SIZE);
+    let step = (1.4 * SIZE).min(room / lines.len().max(1) as f64);
+    let mut glyphs = Vec::new();
+    for (k, line) in lines.iter().enumerate() {
+        let y = media[3] - 4.0 * SIZE - step * k as f64;
+        let mut x = media[0] + 4.0 * SIZE;
+        for word in line.split_whitespace() {
+            let x1 = x + 0.5 * SIZE * word.chars().count() as f64;
+            glyphs.push(Glyph { text: word.to_string(), x0: x, x1, y, size: SIZE, font: None, dir: 0 });
+            x = x1 + 0.3 * SIZE;
+        }
+    }
+    (!glyphs.is_empty()).then(|| PageRaw { number: n, media, glyphs, ..Default::default() })
+}
+
+/// A page's MediaBox, inherited through its Parent chain (bounded: the
+/// structural check has cut any cycle).
+fn media_box(doc: &Document, page: lopdf::ObjectId) -> Option<[f64; 4]> {
+    let mut node = page;
+    for _ in 0..64 {
+        let dict = doc.get_dictionary(node).ok()?;
+        if let Ok(b) = dict.get(b"MediaBox").and_then(|b| b.as_array()) {
+            let v: Vec<f64> = b
+                .iter()
+                .filter_map(|x| x.as_float().ok().map(f64::from).or_else(|| x.as_i64().ok().map(|i| i as f64)))
+                .collect();
+            return (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]]);
+        }
+        node = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    }
+    None
 }
 
 /// The message of a caught panic.

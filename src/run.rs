@@ -9,6 +9,11 @@
 //! so a document that crashes, hangs or exhausts memory costs only itself;
 //! `--in-process` reads them on threads of this process instead, for
 //! debugging and for measuring what isolation costs.
+//!
+//! As each document arrives its records go to a spool on disk
+//! ([`crate::spool`]); the supervisor keeps the document and slim copies of
+//! what reconciliation reads, and the dataset is written by reading the
+//! records back one document at a time.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;

@@ -6,16 +6,14 @@
 //! never leaves a half-written dataset: readers see the old file or the new
 //! one, nothing in between.
 
+use std::cell::RefCell;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result};
-
-use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -154,6 +152,40 @@ pub fn write_dataset(out_dir: &Path, dataset: &impl Serialize) -> Result<Written
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::InputFile;
+    use crate::model::{Dataset, ErrorKind};
+    use crate::pipeline::{process, DocOptions};
+    use crate::rules::Rules;
+
+    /// The view over the spool writes the very bytes the whole dataset
+    /// would: the real records of two trackers and a cabinet report (so
+    /// some documents add nothing to some lists), series and an error.
+    #[test]
+    fn the_spooled_view_writes_what_the_dataset_would() {
+        let rules = Rules::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        let mut ds = Dataset { schema_version: SCHEMA_VERSION.into(), ..Default::default() };
+        let mut spooled = Vec::new();
+        for name in ["tracker-2021-22.docx", "cabinet-2024-25-midyear.pdf", "tracker-2023-24.pdf"] {
+            let file = InputFile { path: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports").join(name) };
+            let r = process(&file, &rules, &DocOptions::default()).unwrap();
+            spooled.push(spool.put(&r).unwrap());
+            ds.documents.push(r.document);
+            ds.milestones.extend(r.milestones);
+            ds.measures.extend(r.measures);
+            ds.scorecard_keys.extend(r.keys);
+        }
+        ds.series = crate::reconcile::milestone_series(&ds.milestones, &ds.documents, &rules);
+        ds.measure_series = crate::reconcile::measure_series(&ds.measures, &ds.documents, &rules);
+        ds.errors.push(DocumentError { path: "x.pdf".into(), kind: ErrorKind::Corrupt, message: "damaged".into() });
+        assert!(!ds.milestones.is_empty() && !ds.measures.is_empty() && !ds.scorecard_keys.is_empty());
+
+        let view = DatasetView::new(&ds.documents, &spooled, spool, &ds.series, &ds.measure_series, &ds.errors);
+        let mut streamed = Vec::new();
+        write_json(&mut streamed, &view).unwrap();
+        assert!(streamed == to_json(&ds).unwrap(), "the streamed dataset differs from the whole one");
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporaries() {

@@ -5,6 +5,7 @@
 //! from them, so the schema can never drift from what is actually written.
 //! Field names follow SPEC §2; fields may be added, never renamed.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -326,7 +327,8 @@ pub struct Link {
     pub score: f64,
     pub decision: Decision,
     /// Each feature's contribution to the score.
-    pub features: BTreeMap<String, f64>,
+    // The names are the reconciler's own: borrowed, not allocated per link.
+    pub features: BTreeMap<Cow<'static, str>, f64>,
     /// The best competing candidate, when there was one.
     pub runner_up: Option<RunnerUp>,
     /// Free-text reason, e.g. the override rule that decided it.

@@ -9,9 +9,10 @@
 //! the theme. The score is the weighted sum (weights from
 //! `rules/reconcile.toml`, summing to 1) less a penalty per skipped plan year.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::profile::{cosine, dice, Corpus, Profile, Vocabulary};
+use super::profile::{cosine, dice, Corpus, Profile, Profiles, Vocabulary};
 use crate::model::{Milestone, Section};
 use crate::rules::Rules;
 
@@ -20,7 +21,7 @@ pub type TfIdf = Vec<(u32, f64)>;
 
 /// Titles as content words, ready to compare.
 pub struct Titles<'a> {
-    pub profiles: &'a [Profile],
+    pub profiles: &'a Profiles,
     pub vocab: &'a Vocabulary,
     pub rules: &'a Rules,
 }
@@ -52,15 +53,15 @@ pub fn round4(x: f64) -> f64 {
 impl Scored {
     /// Each feature's contribution (weight × value), and the year-gap penalty
     /// when there is one, as written in a link's `features`.
-    pub fn contributions(&self, rules: &Rules) -> BTreeMap<String, f64> {
-        let mut out: BTreeMap<String, f64> = rules
+    pub fn contributions(&self, rules: &Rules) -> BTreeMap<Cow<'static, str>, f64> {
+        let mut out: BTreeMap<Cow<'static, str>, f64> = rules
             .reconcile
             .weights
             .named()
             .iter()
             .zip(self.values)
             .filter(|((_, w), _)| *w > 0.0)
-            .map(|((name, w), v)| (name.to_string(), round4(w * v)))
+            .map(|((name, w), v)| (Cow::Borrowed(*name), round4(w * v)))
             .collect();
         if self.gap_penalty > 0.0 {
             out.insert("year_gap".into(), -round4(self.gap_penalty));
@@ -110,7 +111,7 @@ impl Titles<'_> {
 }
 
 impl Scorer<'_> {
-    pub fn profiles(&self) -> &[Profile] {
+    pub fn profiles(&self) -> &Profiles {
         self.titles.profiles
     }
 

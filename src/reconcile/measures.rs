@@ -12,6 +12,7 @@
 //! cited in the narrative of the report whose scorecard lists it) is one
 //! member set: its first row speaks for it, the others follow it.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,7 +45,7 @@ struct Candidate {
     row: usize,
     col: usize,
     score: f64,
-    features: BTreeMap<String, f64>,
+    features: BTreeMap<Cow<'static, str>, f64>,
     decision: Decision,
     note: Option<String>,
 }
@@ -136,7 +137,7 @@ fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &Measure, mb: &Meas
 }
 
 /// Per group: (predecessor group, score, decision, features, runner-up, note).
-type GroupLink = (usize, f64, Decision, BTreeMap<String, f64>, Option<(usize, f64)>, Option<String>);
+type GroupLink = (usize, f64, Decision, BTreeMap<Cow<'static, str>, f64>, Option<(usize, f64)>, Option<String>);
 
 /// Link each period's groups to open groups of earlier periods.
 fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -> Vec<Option<GroupLink>> {
@@ -204,8 +205,7 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
                     }
                     _ => continue,
                 };
-                let mut features =
-                    BTreeMap::from([("same_ref".to_string(), round4(ref_w * f64::from(u8::from(same_ref))))]);
+                let mut features = BTreeMap::from([("same_ref".into(), round4(ref_w * f64::from(u8::from(same_ref))))]);
                 if let Some(s) = sim {
                     features.insert("title".into(), round4(title_w * s));
                 }
@@ -293,7 +293,7 @@ fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], sl
                     to: None,
                     score: 1.0,
                     decision: Decision::Auto,
-                    features: BTreeMap::from([("same_period".to_string(), 1.0)]),
+                    features: BTreeMap::from([("same_period".into(), 1.0)]),
                     runner_up: None,
                     note: None,
                 };

@@ -74,8 +74,44 @@ pub struct Profile {
     pub rationale: Vec<u32>,
 }
 
+/// The profiles of a run's milestones (or measures), one per distinct
+/// text: an archive holds the same rows many times over (a report as PDF and
+/// as DOCX, measures repeated from quarter to quarter), and a profile (its
+/// trigrams above all) is the bulk of the reconciler's memory. Indexed by
+/// record, like the records.
+#[derive(Debug, Clone, Default)]
+pub struct Profiles {
+    distinct: Vec<Profile>,
+    /// Per record: its profile in `distinct`.
+    of: Vec<u32>,
+}
+
+impl Profiles {
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.of.is_empty()
+    }
+
+    /// How many distinct profiles.
+    pub fn distinct(&self) -> usize {
+        self.distinct.len()
+    }
+}
+
+impl std::ops::Index<usize> for Profiles {
+    type Output = Profile;
+
+    fn index(&self, record: usize) -> &Profile {
+        &self.distinct[self.of[record] as usize]
+    }
+}
+
 /// Profiles of milestones (same order) and their vocabulary.
-pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
+pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Profiles, Vocabulary) {
     let text = |t: &Option<String>| t.as_deref().unwrap_or("").to_string();
     let texts = milestones.iter().map(|m| [m.action.clone(), text(&m.outcome), text(&m.activity), text(&m.rationale)]);
     profiles(texts, norm)
@@ -88,11 +124,11 @@ type Read = ([Vec<u32>; 4], Vec<bool>, Vec<u64>);
 /// Profiles of `[title, outcome, activity, rationale]` texts (same order)
 /// and their vocabulary.
 ///
-/// Words are numbered as they are first seen and renumbered in alphabetical
-/// order at the end, so no text's words are held as strings longer than it
-/// takes to read them (holding them all was most of the reconciler's peak
-/// memory on a large batch).
-pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Vec<Profile>, Vocabulary) {
+/// Each distinct text is read once. Words are numbered as they are first
+/// seen and renumbered in alphabetical order at the end, so no text's words
+/// are held as strings longer than it takes to read them (holding them all
+/// was most of the reconciler's peak memory on a large batch).
+pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
     let mut memo = Memo::default();
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut intern = |words: Vec<String>| -> Vec<u32> {
@@ -104,14 +140,24 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
             })
             .collect()
     };
+    let mut distinct_texts: HashMap<[String; 4], u32> = HashMap::new();
+    let mut of: Vec<u32> = Vec::new();
     let mut read: Vec<Read> = Vec::new();
-    for [action, outcome, activity, rationale] in texts {
-        let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms_with(&action, &mut memo).into_iter().unzip();
+    for text in texts {
+        if let Some(k) = distinct_texts.get(&text) {
+            of.push(*k);
+            continue;
+        }
+        let [action, outcome, activity, rationale] = &text;
+        let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms_with(action, &mut memo).into_iter().unzip();
         let grams = trigrams(&words);
         let mut words_of = |t: &str| norm.content_words_with(t, &mut memo);
-        let (outcome, activity, rationale) = (words_of(&outcome), words_of(&activity), words_of(&rationale));
+        let (outcome, activity, rationale) = (words_of(outcome), words_of(activity), words_of(rationale));
         read.push(([intern(words), intern(outcome), intern(activity), intern(rationale)], names, grams));
+        of.push(read.len() as u32 - 1);
+        distinct_texts.insert(text, read.len() as u32 - 1);
     }
+    drop(distinct_texts);
     // First-seen id → alphabetical id.
     let mut by_word: Vec<(String, u32)> = seen.into_iter().collect();
     by_word.sort_unstable();
@@ -120,7 +166,7 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
         renumber[*old as usize] = new as u32;
     }
     let vocab = Vocabulary::new(by_word.into_iter().map(|(w, _)| w).collect());
-    let profiles = read
+    let distinct = read
         .into_iter()
         .map(|([action, outcome, activity, rationale], flags, grams)| {
             let ids = |ws: Vec<u32>| -> Vec<u32> { ws.into_iter().map(|w| renumber[w as usize]).collect() };
@@ -136,7 +182,7 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
             }
         })
         .collect();
-    (profiles, vocab)
+    (Profiles { distinct, of }, vocab)
 }
 
 /// The names of a title: each word printed as a name, and each run of two

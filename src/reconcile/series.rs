@@ -128,6 +128,6 @@ pub fn build(
 fn rendition_link(primary: &str, similarity: Option<f64>) -> Link {
     let score = similarity.unwrap_or(1.0);
     let note = similarity.map(|_| "rendition: the same row, read differently".to_string());
-    let features = BTreeMap::from([("rendition".to_string(), score)]);
+    let features = BTreeMap::from([("rendition".into(), score)]);
     Link { from: primary.to_string(), to: None, score, decision: Decision::Auto, features, runner_up: None, note }
 }

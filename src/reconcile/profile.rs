@@ -86,22 +86,6 @@ pub struct Profiles {
     of: Vec<u32>,
 }
 
-impl Profiles {
-    /// How many records.
-    pub fn len(&self) -> usize {
-        self.of.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.of.is_empty()
-    }
-
-    /// How many distinct profiles.
-    pub fn distinct(&self) -> usize {
-        self.distinct.len()
-    }
-}
-
 impl std::ops::Index<usize> for Profiles {
     type Output = Profile;
 
@@ -390,6 +374,30 @@ mod tests {
         assert_eq!(common(&[1, 2, 3, 5], &[2, 5, 7]), 2);
         assert!((dice(&[1, 2], &[2, 3]) - 0.5).abs() < 1e-12);
         assert_eq!(dice::<u32>(&[], &[1]), 0.0);
+    }
+
+    #[test]
+    fn identical_texts_share_one_profile_and_words_are_numbered_alphabetically() {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let norm = Normaliser::new(&rules.reconcile);
+        let text = |a: &str, r: &str| [a.to_string(), "Outcome".to_string(), String::new(), r.to_string()];
+        let texts = [
+            text("Plant trees in Herringthorpe", "On track"),
+            text("Open the Century business centre", "Delayed"),
+            text("Plant trees in Herringthorpe", "On track"),
+            text("Plant trees in Herringthorpe", "Behind"),
+        ];
+        let (profiles, vocab) = profiles(texts.into_iter(), &norm);
+        assert_eq!(profiles.of, [0, 1, 0, 2], "one profile per distinct text, indexed by record");
+        assert_eq!(profiles.distinct.len(), 3);
+        assert_eq!(profiles[0].words, profiles[2].words);
+        assert_eq!(profiles[0].words, profiles[3].words);
+        assert_ne!(profiles[0].rationale, profiles[3].rationale);
+        let words: Vec<&str> = profiles[1].word_set.iter().map(|w| vocab.word(*w)).collect();
+        let mut sorted = words.clone();
+        sorted.sort_unstable();
+        assert_eq!(words, sorted, "ids follow alphabetical order");
+        assert!(vocab.words.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

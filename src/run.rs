@@ -221,13 +221,14 @@ fn keep(outcome: Outcome, spool: &Mutex<Spool>) -> Result<Held> {
 }
 
 /// The run, assembled: documents and errors, where each document's records
-/// are, the slim records, the series, and notes about the run as a whole
-/// (an override that names nothing).
+/// are, how many there are, the series, and notes about the run as a whole
+/// (an override that names nothing). The slim records reconciliation read
+/// are gone by then: the dataset is written from the spool.
 pub struct Assembled {
     pub documents: Vec<Document>,
     pub spooled: Vec<Spooled>,
-    pub milestones: Vec<Milestone>,
-    pub measures: Vec<Measure>,
+    pub milestones: usize,
+    pub measures: usize,
     pub keys: usize,
     pub series: Vec<Series>,
     pub measure_series: Vec<MeasureSeries>,
@@ -238,42 +239,42 @@ pub struct Assembled {
 /// Assemble the run from what was kept of each document (in input order),
 /// reconciling milestones and measures side by side.
 pub fn assemble(held: Vec<Held>, rules: &Rules) -> Assembled {
-    let mut a = Assembled {
-        documents: Vec::new(),
-        spooled: Vec::new(),
-        milestones: Vec::new(),
-        measures: Vec::new(),
-        keys: 0,
-        series: Vec::new(),
-        measure_series: Vec::new(),
-        errors: Vec::new(),
-        notes: Vec::new(),
-    };
+    let (mut documents, mut spooled, mut errors): (Vec<Document>, _, _) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut milestones, mut measures, mut keys) = (Vec::new(), Vec::new(), 0);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for h in held {
         match h {
             Ok(k) => {
                 // An identical copy of a document already read adds nothing.
                 if let Some(first) = seen.get(&k.document.sha256) {
-                    a.documents[*first].warnings.push(format!("identical copy at {} skipped", k.document.path));
+                    documents[*first].warnings.push(format!("identical copy at {} skipped", k.document.path));
                     continue;
                 }
-                seen.insert(k.document.sha256.clone(), a.documents.len());
-                a.documents.push(k.document);
-                a.spooled.push(k.spooled);
-                a.milestones.extend(k.milestones);
-                a.measures.extend(k.measures);
-                a.keys += k.keys;
+                seen.insert(k.document.sha256.clone(), documents.len());
+                documents.push(k.document);
+                spooled.push(k.spooled);
+                milestones.extend(k.milestones);
+                measures.extend(k.measures);
+                keys += k.keys;
             }
-            Err(e) => a.errors.push(e),
+            Err(e) => errors.push(e),
         }
     }
     let ((series, notes), measure_series) = rayon::join(
-        || reconcile::milestone_series_and_notes(&a.milestones, &a.documents, rules),
-        || reconcile::measure_series(&a.measures, &a.documents, rules),
+        || reconcile::milestone_series_and_notes(&milestones, &documents, rules),
+        || reconcile::measure_series(&measures, &documents, rules),
     );
-    (a.series, a.notes, a.measure_series) = (series, notes, measure_series);
-    a
+    Assembled {
+        milestones: milestones.len(),
+        measures: measures.len(),
+        documents,
+        spooled,
+        keys,
+        series,
+        measure_series,
+        errors,
+        notes,
+    }
 }
 
 /// Run the whole batch and write the dataset.
@@ -303,8 +304,8 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     Ok(Summary {
         documents: run.documents.len() + run.errors.len(),
         pages: run.documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),
-        milestones: run.milestones.len(),
-        measures: run.measures.len(),
+        milestones: run.milestones,
+        measures: run.measures,
         keys: run.keys,
         series: run.series.len(),
         errors: run.errors,

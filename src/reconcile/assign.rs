@@ -307,6 +307,16 @@ fn components(rows: usize, cols: usize, edges: &[Edge]) -> Vec<Component> {
 mod tests {
     use super::*;
 
+    /// A small deterministic generator, so every run tests the same graphs.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     fn e(row: usize, col: usize, score: f64) -> Edge {
         Edge { row, col, score }
     }
@@ -352,19 +362,13 @@ mod tests {
 
     #[test]
     fn the_assignment_is_optimal_on_random_graphs() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..300 {
             let (rows, cols) = (1 + next() as usize % 5, 1 + next() as usize % 5);
             let mut edges = Vec::new();
             for r in 0..rows {
                 for c in 0..cols {
-                    if next() % 3 != 0 {
+                    if !next().is_multiple_of(3) {
                         edges.push(e(r, c, (next() % 1000) as f64 / 1000.0));
                     }
                 }
@@ -388,20 +392,14 @@ mod tests {
     #[test]
     fn the_sparse_solver_matches_kuhn_munkres() {
         use pathfinding::prelude::{kuhn_munkres, Matrix};
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for round in 0..200 {
             let (rows, cols) = (1 + next() as usize % 40, 1 + next() as usize % 40);
             let density = 1 + next() % 6;
             let mut adjacency = vec![Vec::new(); rows];
             for (r, adj) in adjacency.iter_mut().enumerate() {
                 for c in 0..cols {
-                    if next() % density == 0 {
+                    if next().is_multiple_of(density) {
                         // Few distinct weights, so ties are common.
                         adj.push((c, 1 + (next() % 8) as i64 * 1000 + (r % 2) as i64));
                     }

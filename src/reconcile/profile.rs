@@ -124,11 +124,14 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
             })
             .collect()
     };
-    let mut distinct_texts: HashMap<[String; 4], u32> = HashMap::new();
+    // Distinct texts by a 128-bit digest: keeping the texts themselves as
+    // keys would hold every rationale in memory until the end.
+    let mut distinct_texts: HashMap<[u8; 16], u32> = HashMap::new();
     let mut of: Vec<u32> = Vec::new();
     let mut read: Vec<Read> = Vec::new();
     for text in texts {
-        if let Some(k) = distinct_texts.get(&text) {
+        let key = digest(&text);
+        if let Some(k) = distinct_texts.get(&key) {
             of.push(*k);
             continue;
         }
@@ -139,7 +142,7 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
         let (outcome, activity, rationale) = (words_of(outcome), words_of(activity), words_of(rationale));
         read.push(([intern(words), intern(outcome), intern(activity), intern(rationale)], names, grams));
         of.push(read.len() as u32 - 1);
-        distinct_texts.insert(text, read.len() as u32 - 1);
+        distinct_texts.insert(key, read.len() as u32 - 1);
     }
     drop(distinct_texts);
     // First-seen id → alphabetical id.
@@ -167,6 +170,21 @@ pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> 
         })
         .collect();
     (Profiles { distinct, of }, vocab)
+}
+
+/// A digest of the four texts of a record (each length-prefixed, so the
+/// boundaries count): equal digests are equal texts, short of a 128-bit
+/// SHA-256 collision.
+fn digest(text: &[String; 4]) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for t in text {
+        h.update((t.len() as u64).to_le_bytes());
+        h.update(t.as_bytes());
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize()[..16]);
+    out
 }
 
 /// The names of a title: each word printed as a name, and each run of two

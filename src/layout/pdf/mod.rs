@@ -257,7 +257,7 @@ fn plain_text_page(doc: &Document, n: u32, page: lopdf::ObjectId) -> Option<Page
 /// structural check has cut any cycle).
 fn media_box(doc: &Document, page: lopdf::ObjectId) -> Option<[f64; 4]> {
     let mut node = page;
-    for _ in 0..64 {
+    for _ in 0..sanity::MAX_PARENT_CHAIN {
         let dict = doc.get_dictionary(node).ok()?;
         if let Ok(b) = dict.get(b"MediaBox").and_then(|b| b.as_array()) {
             let v: Vec<f64> = b

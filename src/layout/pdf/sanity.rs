@@ -19,7 +19,7 @@ use super::super::LayoutError;
 /// Deepest form-XObject nesting accepted (real documents use a few levels).
 const MAX_FORM_DEPTH: usize = 24;
 /// Longest Parent chain followed from a page.
-const MAX_PARENT_CHAIN: usize = 64;
+pub const MAX_PARENT_CHAIN: usize = 64;
 
 /// Deflate inflates at most 1032 bytes from one.
 const MAX_DEFLATE_RATIO: u64 = 1032;

@@ -82,37 +82,39 @@ pub struct DatasetView<'a> {
     milestones: FromSpool<'a, Milestone>,
     measures: FromSpool<'a, Measure>,
     scorecard_keys: FromSpool<'a, KeyEntry>,
-    series: &'a [Series],
-    measure_series: &'a [MeasureSeries],
+    series: FromSpool<'a, Series>,
+    measure_series: FromSpool<'a, MeasureSeries>,
     errors: &'a [DocumentError],
 }
 
 impl<'a> DatasetView<'a> {
-    /// `spooled[i]` says where the records of `documents[i]` are.
+    /// `spooled[i]` says where the records of `documents[i]` are; `series`
+    /// and `measure_series` where the series are, in order.
     pub fn new(
         documents: &'a [Document],
         spooled: &'a [Spooled],
         spool: Spool,
-        series: &'a [Series],
-        measure_series: &'a [MeasureSeries],
+        series: &[Span],
+        measure_series: &[Span],
         errors: &'a [DocumentError],
     ) -> DatasetView<'a> {
         let spool = Rc::new(RefCell::new(spool));
+        let spans = |f: fn(&Spooled) -> Span| spooled.iter().map(f).collect();
         DatasetView {
             schema_version: SCHEMA_VERSION,
             documents,
-            milestones: FromSpool::new(&spool, spooled, |s| s.milestones),
-            measures: FromSpool::new(&spool, spooled, |s| s.measures),
-            scorecard_keys: FromSpool::new(&spool, spooled, |s| s.keys),
-            series,
-            measure_series,
+            milestones: FromSpool::new(&spool, spans(|s| s.milestones)),
+            measures: FromSpool::new(&spool, spans(|s| s.measures)),
+            scorecard_keys: FromSpool::new(&spool, spans(|s| s.keys)),
+            series: FromSpool::new(&spool, series.to_vec()),
+            measure_series: FromSpool::new(&spool, measure_series.to_vec()),
             errors,
         }
     }
 }
 
-/// One list of the dataset, read back from the spool document by document
-/// while it is written.
+/// One list of the dataset, read back from the spool a span (a document's
+/// records, a batch of series) at a time while it is written.
 struct FromSpool<'a, T> {
     spool: Rc<RefCell<Spool>>,
     spans: Vec<Span>,
@@ -120,8 +122,8 @@ struct FromSpool<'a, T> {
 }
 
 impl<T> FromSpool<'_, T> {
-    fn new(spool: &Rc<RefCell<Spool>>, spooled: &[Spooled], pick: fn(&Spooled) -> Span) -> Self {
-        FromSpool { spool: spool.clone(), spans: spooled.iter().map(pick).collect(), records: PhantomData }
+    fn new(spool: &Rc<RefCell<Spool>>, spans: Vec<Span>) -> Self {
+        FromSpool { spool: spool.clone(), spans, records: PhantomData }
     }
 }
 
@@ -181,7 +183,11 @@ mod tests {
         ds.errors.push(DocumentError { path: "x.pdf".into(), kind: ErrorKind::Corrupt, message: "damaged".into() });
         assert!(!ds.milestones.is_empty() && !ds.measures.is_empty() && !ds.scorecard_keys.is_empty());
 
-        let view = DatasetView::new(&ds.documents, &spooled, spool, &ds.series, &ds.measure_series, &ds.errors);
+        // Series in batches of unequal sizes, as a run spools them.
+        let (a, b) = ds.series.split_at(1);
+        let series = [spool.append(a).unwrap(), spool.append(b).unwrap()];
+        let measure_series = [spool.append(&ds.measure_series).unwrap()];
+        let view = DatasetView::new(&ds.documents, &spooled, spool, &series, &measure_series, &ds.errors);
         let mut streamed = Vec::new();
         write_json(&mut streamed, &view).unwrap();
         assert!(streamed == to_json(&ds).unwrap(), "the streamed dataset differs from the whole one");

@@ -11,9 +11,10 @@
 //! debugging and for measuring what isolation costs.
 //!
 //! As each document arrives its records go to a spool on disk
-//! ([`crate::spool`]); the supervisor keeps the document and slim copies of
-//! what reconciliation reads, and the dataset is written by reading the
-//! records back one document at a time.
+//! ([`crate::spool`]); the supervisor keeps the document and compact rows
+//! of what reconciliation reads ([`reconcile::rows`]). Series go to the
+//! spool as they are made, and the dataset is written by reading everything
+//! back one document (one batch of series) at a time.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -28,11 +29,12 @@ use rayon::prelude::*;
 
 use crate::emit::{self, DatasetView};
 use crate::ingest::{self, InputFile};
-use crate::model::{Document, DocumentError, Measure, MeasureSeries, Milestone, Series};
+use crate::model::{Document, DocumentError};
 use crate::pipeline::{self, DocOptions, DocResult};
 use crate::reconcile;
+use crate::reconcile::rows::{MeasureRow, MilestoneRow, Reader};
 use crate::rules::Rules;
-use crate::spool::{Spool, Spooled};
+use crate::spool::{Span, Spool, Spooled};
 use crate::worker::{self, WorkerOptions};
 
 /// Where documents are read.
@@ -100,14 +102,14 @@ impl Summary {
 type Outcome = Result<DocResult, DocumentError>;
 
 /// A read document as the supervisor keeps it while the batch runs: the
-/// document, slim copies of its records for reconciliation
-/// ([`reconcile::slim_milestone`]), and where the full records lie in the
-/// spool. Memory per document is a fraction of its records, and nothing of
+/// document, the rows reconciliation reads of its records
+/// ([`reconcile::rows`]), and where the full records lie in the spool.
+/// Memory per document is a small fraction of its records, and nothing of
 /// its layout.
 pub struct Kept {
     pub document: Document,
-    pub milestones: Vec<Milestone>,
-    pub measures: Vec<Measure>,
+    pub milestones: Vec<MilestoneRow>,
+    pub measures: Vec<MeasureRow>,
     pub keys: usize,
     pub spooled: Spooled,
 }
@@ -205,40 +207,100 @@ fn in_process<T: Send>(
 }
 
 /// Spool a document's records and keep the rest (see [`Kept`]).
-fn keep(outcome: Outcome, spool: &Mutex<Spool>) -> Result<Held> {
+fn keep(outcome: Outcome, spool: &Mutex<Spool>, reader: &Mutex<Reader>) -> Result<Held> {
     let r = match outcome {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let spooled = spool.lock().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))?.put(&r)?;
+    let spooled = lock(spool)?.put(&r)?;
+    let mut reader = reader.lock().map_err(|_| anyhow::anyhow!("the record reader was poisoned by a panic"))?;
     Ok(Ok(Kept {
-        milestones: r.milestones.iter().map(reconcile::slim_milestone).collect(),
-        measures: r.measures.iter().map(reconcile::slim_measure).collect(),
+        milestones: r.milestones.iter().map(|m| reader.milestone(m)).collect(),
+        measures: r.measures.iter().map(|m| reader.measure(m)).collect(),
         keys: r.keys.len(),
         document: r.document,
         spooled,
     }))
 }
 
+fn lock(spool: &Mutex<Spool>) -> Result<std::sync::MutexGuard<'_, Spool>> {
+    spool.lock().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))
+}
+
+/// Records made after the documents' (series) on their way to the spool,
+/// in batches, so that a run holds at most a batch of them.
+struct ToSpool<'a, T> {
+    spool: &'a Mutex<Spool>,
+    batch: Vec<T>,
+    spans: Vec<Span>,
+    count: usize,
+    error: Option<anyhow::Error>,
+}
+
+impl<'a, T: serde::Serialize> ToSpool<'a, T> {
+    const BATCH: usize = 256;
+
+    fn new(spool: &'a Mutex<Spool>) -> Self {
+        ToSpool { spool, batch: Vec::new(), spans: Vec::new(), count: 0, error: None }
+    }
+
+    fn push(&mut self, x: T) {
+        self.count += 1;
+        self.batch.push(x);
+        if self.batch.len() >= Self::BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.error.is_some() {
+            self.batch.clear();
+            return;
+        }
+        match lock(self.spool).and_then(|mut s| s.append(&self.batch)) {
+            Ok(span) => self.spans.push(span),
+            Err(e) => self.error = Some(e),
+        }
+        self.batch.clear();
+    }
+
+    /// Where the records are, in order, and how many there are.
+    fn finish(mut self) -> Result<Spans> {
+        self.flush();
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(Spans { spans: self.spans, count: self.count }),
+        }
+    }
+}
+
+/// Where a list of records lies in the spool, in order.
+#[derive(Debug, Default)]
+pub struct Spans {
+    pub spans: Vec<Span>,
+    pub count: usize,
+}
+
 /// The run, assembled: documents and errors, where each document's records
-/// are, how many there are, the series, and notes about the run as a whole
-/// (an override that names nothing). The slim records reconciliation read
-/// are gone by then: the dataset is written from the spool.
+/// are, how many there are, where the series are, and notes about the run
+/// as a whole (an override that names nothing). The rows reconciliation
+/// read are gone by then: the dataset is written from the spool.
 pub struct Assembled {
     pub documents: Vec<Document>,
     pub spooled: Vec<Spooled>,
     pub milestones: usize,
     pub measures: usize,
     pub keys: usize,
-    pub series: Vec<Series>,
-    pub measure_series: Vec<MeasureSeries>,
+    pub series: Spans,
+    pub measure_series: Spans,
     pub errors: Vec<DocumentError>,
     pub notes: Vec<String>,
 }
 
 /// Assemble the run from what was kept of each document (in input order),
-/// reconciling milestones and measures side by side.
-pub fn assemble(held: Vec<Held>, rules: &Rules) -> Assembled {
+/// reconciling milestones and measures side by side and spooling the series
+/// as they are made.
+pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Spool>) -> Result<Assembled> {
     let (mut documents, mut spooled, mut errors): (Vec<Document>, _, _) = (Vec::new(), Vec::new(), Vec::new());
     let (mut milestones, mut measures, mut keys) = (Vec::new(), Vec::new(), 0);
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -260,21 +322,33 @@ pub fn assemble(held: Vec<Held>, rules: &Rules) -> Assembled {
             Err(e) => errors.push(e),
         }
     }
+    let (milestones, measures) = reader.finish(milestones, measures);
+    let (milestone_count, measure_count) = (milestones.records.len(), measures.records.len());
     let ((series, notes), measure_series) = rayon::join(
-        || reconcile::milestone_series_and_notes(&milestones, &documents, rules),
-        || reconcile::measure_series(&measures, &documents, rules),
+        || {
+            let mut out = ToSpool::new(spool);
+            let notes = reconcile::milestone_series_into(&milestones, &documents, rules, &mut |s| out.push(s));
+            drop(milestones);
+            (out.finish(), notes)
+        },
+        || {
+            let mut out = ToSpool::new(spool);
+            reconcile::measure_series_into(&measures, &documents, rules, &mut |s| out.push(s));
+            drop(measures);
+            out.finish()
+        },
     );
-    Assembled {
-        milestones: milestones.len(),
-        measures: measures.len(),
+    Ok(Assembled {
+        milestones: milestone_count,
+        measures: measure_count,
         documents,
         spooled,
         keys,
-        series,
-        measure_series,
+        series: series?,
+        measure_series: measure_series?,
         errors,
         notes,
-    }
+    })
 }
 
 /// Run the whole batch and write the dataset.
@@ -282,13 +356,15 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     let started = Instant::now();
     remove_stale_temporaries(&opts.out);
     let spool = Mutex::new(Spool::create(&opts.out)?);
-    let held = process_all(&files, rules, opts, &|o| keep(o, &spool))?;
+    let reader = Mutex::new(Reader::new(rules));
+    let held = process_all(&files, rules, opts, &|o| keep(o, &spool, &reader))?;
+    let reader = reader.into_inner().map_err(|_| anyhow::anyhow!("the record reader was poisoned by a panic"))?;
     let held = held.into_iter().collect::<Result<Vec<Held>>>()?;
     // Reconciliation runs on threads too: `--jobs` bounds those as well, so
     // `--jobs 1` uses one core from start to end.
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
-    let run = pool.install(|| assemble(held, rules));
+    let run = pool.install(|| assemble(held, reader, rules, &spool))?;
     for e in &run.errors {
         eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
     }
@@ -299,7 +375,14 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
         bail!(worker::PoolError::Interrupted);
     }
     let spool = spool.into_inner().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))?;
-    let view = DatasetView::new(&run.documents, &run.spooled, spool, &run.series, &run.measure_series, &run.errors);
+    let view = DatasetView::new(
+        &run.documents,
+        &run.spooled,
+        spool,
+        &run.series.spans,
+        &run.measure_series.spans,
+        &run.errors,
+    );
     let written = emit::write_dataset(&opts.out, &view)?;
     Ok(Summary {
         documents: run.documents.len() + run.errors.len(),
@@ -307,7 +390,7 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
         milestones: run.milestones,
         measures: run.measures,
         keys: run.keys,
-        series: run.series.len(),
+        series: run.series.count,
         errors: run.errors,
         elapsed: started.elapsed(),
         dataset_path: written.dataset,

@@ -67,7 +67,8 @@ impl Spool {
         })
     }
 
-    fn append<T: Serialize>(&mut self, records: &[T]) -> Result<Span> {
+    /// Append a list of records (one JSON array); [`Spool::read`] takes them back.
+    pub fn append<T: Serialize>(&mut self, records: &[T]) -> Result<Span> {
         let bytes = serde_json::to_vec(records).context("serialising records for the spool")?;
         self.writer.write_all(&bytes).with_context(|| {
             format!("writing records to a temporary file in {} (is the disk full?)", self.dir.display())

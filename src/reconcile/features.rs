@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::profile::{cosine, dice, Corpus, Profile, Profiles, Vocabulary};
-use crate::model::{Milestone, Section};
+use super::rows::MilestoneRow;
+use crate::model::Section;
 use crate::rules::Rules;
 
 /// A unit-length TF-IDF vector, sorted by word id.
@@ -29,7 +30,7 @@ pub struct Titles<'a> {
 /// Everything a pair of milestones is scored from.
 pub struct Scorer<'a> {
     pub titles: Titles<'a>,
-    pub milestones: &'a [Milestone],
+    pub milestones: &'a [MilestoneRow],
     pub rules: &'a Rules,
 }
 
@@ -129,7 +130,7 @@ impl Scorer<'_> {
             dice(&pa.outcome, &pb.outcome),
             dice(&pa.activity, &pb.activity),
             corpus.containment(pb, &pa.rationale),
-            f64::from(u8::from(self.rules.reconcile.linking.open_statuses.contains(&ea.status.canonical))),
+            f64::from(u8::from(self.rules.reconcile.linking.open_statuses.contains(&ea.status))),
             date_continuity(ea, la),
             f64::from(u8::from(la.section == Section::CarriedOver && gap == 1)),
             self.theme_affinity(ea.theme_key.as_deref(), la.theme_key.as_deref()),
@@ -173,8 +174,8 @@ fn shared_name(a: &Profile, b: &Profile, corpus: &Corpus, plain_word_credit: f64
 /// target (the earlier's revised target when it has one), 0.5 when it comes
 /// after it, 0 when earlier or unknown. Dates are ISO partial dates, so they
 /// compare as text once cut to `YYYY-MM`.
-fn date_continuity(earlier: &Milestone, later: &Milestone) -> f64 {
-    let month = |d: &Option<String>| d.as_deref().map(|d| d.get(..7).unwrap_or(d).to_string());
+fn date_continuity(earlier: &MilestoneRow, later: &MilestoneRow) -> f64 {
+    let month = |d: &Option<std::sync::Arc<str>>| d.as_deref().map(|d| d.get(..7).unwrap_or(d).to_string());
     let Some(before) = month(&earlier.target.revised_end).or_else(|| month(&earlier.target.end)) else {
         return 0.0;
     };

@@ -18,12 +18,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::assign::{assign, Edge};
 use super::features::{round4, TfIdf, Titles};
-use super::normalise::Normaliser;
-use super::profile::{cosine, profiles, Corpus};
+use super::profile::{cosine, Corpus};
+use super::rows::{MeasureRow, Rows};
 use crate::eval::match_key;
 use crate::model::{
-    Decision, Document, Format, Link, Measure, MeasurePoint, MeasureSeries, MeasureSeriesMember, MeasureSource,
-    RunnerUp,
+    Decision, Document, Format, Link, MeasurePoint, MeasureSeries, MeasureSeriesMember, MeasureSource, RunnerUp,
 };
 use crate::rules::Rules;
 
@@ -50,17 +49,15 @@ struct Candidate {
     note: Option<String>,
 }
 
-/// Link measures across periods into series.
-pub fn series(measures: &[Measure], documents: &[Document], rules: &Rules) -> Vec<MeasureSeries> {
+/// Link measures across periods into series, handed to `sink` in the
+/// dataset's order.
+pub fn series(rows: &Rows<MeasureRow>, documents: &[Document], rules: &Rules, sink: &mut dyn FnMut(MeasureSeries)) {
+    let measures = &rows.records;
     let docs: HashMap<&str, &Document> = documents.iter().map(|d| (d.id.as_str(), d)).collect();
-    let period = |m: &Measure| -> Option<String> {
-        m.period.clone().or_else(|| docs.get(m.document_id.as_str()).and_then(|d| d.period.clone()))
+    let period = |m: &MeasureRow| -> Option<String> {
+        m.period.as_deref().map(String::from).or_else(|| docs.get(&*m.document_id).and_then(|d| d.period.clone()))
     };
-    let norm = Normaliser::new(&rules.reconcile);
-    let titles =
-        measures.iter().map(|m| [m.title.clone().unwrap_or_default(), String::new(), String::new(), String::new()]);
-    let (profiles, vocab) = profiles(titles, &norm);
-    let titles = Titles { profiles: &profiles, vocab: &vocab, rules };
+    let titles = Titles { profiles: &rows.profiles, vocab: &rows.vocab, rules };
     let mut slots: Vec<String> = measures.iter().filter_map(period).collect();
     slots.sort_by_key(|p| period_key(p));
     slots.dedup();
@@ -70,17 +67,17 @@ pub fn series(measures: &[Measure], documents: &[Document], rules: &Rules) -> Ve
     // Canonical order: period, scorecard before narrative, the document with
     // the most measures, DOCX, document id, row.
     let per_doc = measures.iter().fold(HashMap::<&str, usize>::new(), |mut acc, m| {
-        *acc.entry(m.document_id.as_str()).or_default() += 1;
+        *acc.entry(&*m.document_id).or_default() += 1;
         acc
     });
     let mut order: Vec<usize> = (0..measures.len()).collect();
     order.sort_by_key(|i| {
         let m = &measures[*i];
-        let doc = docs.get(m.document_id.as_str());
+        let doc = docs.get(&*m.document_id);
         (
             slot_of[*i].unwrap_or(usize::MAX),
             m.source != MeasureSource::Scorecard,
-            Reverse(per_doc.get(m.document_id.as_str()).copied().unwrap_or(0)),
+            Reverse(per_doc.get(&*m.document_id).copied().unwrap_or(0)),
             doc.map_or(1, |d| u8::from(d.format != Format::Docx)),
             m.document_id.clone(),
             *i,
@@ -88,13 +85,13 @@ pub fn series(measures: &[Measure], documents: &[Document], rules: &Rules) -> Ve
     });
     let groups = group(measures, &order, &slot_of, &titles);
     let linked = link(measures, &groups, slots.len(), &titles);
-    output(measures, &groups, &linked, &slots)
+    output(measures, &groups, &linked, &slots, sink)
 }
 
 /// Gather each period's rows of one measure: the same ref with agreeing (or
 /// unprinted) titles, or, without a ref, the same title; at most one row per
 /// document and source.
-fn group(measures: &[Measure], order: &[usize], slot_of: &[Option<usize>], titles: &Titles) -> Vec<Group> {
+fn group(measures: &[MeasureRow], order: &[usize], slot_of: &[Option<usize>], titles: &Titles) -> Vec<Group> {
     let agrees = titles.rules.reconcile.measures.title_agrees;
     let mut groups: Vec<Group> = Vec::new();
     let mut open: HashMap<(usize, String), Vec<usize>> = HashMap::new();
@@ -128,7 +125,7 @@ fn group(measures: &[Measure], order: &[usize], slot_of: &[Option<usize>], title
 
 /// Mean of the three title similarities, with IDF over the two titles; None
 /// when either title is not printed.
-fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &Measure, mb: &Measure) -> Option<f64> {
+fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &MeasureRow, mb: &MeasureRow) -> Option<f64> {
     if ma.title.is_none() || mb.title.is_none() {
         return None;
     }
@@ -140,7 +137,7 @@ fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &Measure, mb: &Meas
 type GroupLink = (usize, f64, Decision, BTreeMap<Cow<'static, str>, f64>, Option<(usize, f64)>, Option<String>);
 
 /// Link each period's groups to open groups of earlier periods.
-fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -> Vec<Option<GroupLink>> {
+fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles) -> Vec<Option<GroupLink>> {
     let rules = &titles.rules.reconcile;
     let mut pred: Vec<Option<GroupLink>> = vec![None; groups.len()];
     let mut has_successor = vec![false; groups.len()];
@@ -160,9 +157,9 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
         for (c, cg) in cols.iter().enumerate() {
             let a = first(*cg);
             if let Some(r) = &measures[a].r#ref {
-                by_ref.entry(r.as_str()).or_default().push(c);
+                by_ref.entry(&**r).or_default().push(c);
             }
-            for w in &titles.profiles[a].word_set {
+            for w in titles.profiles[a].word_set.iter() {
                 by_word.entry(*w).or_default().push(c);
             }
         }
@@ -179,7 +176,7 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
             if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
                 near.extend(refs);
             }
-            for w in &titles.profiles[b].word_set {
+            for w in titles.profiles[b].word_set.iter() {
                 near.extend(by_word.get(w).into_iter().flatten());
             }
             near.sort_unstable();
@@ -242,7 +239,13 @@ fn link(measures: &[Measure], groups: &[Group], slots: usize, titles: &Titles) -
     pred
 }
 
-fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], slots: &[String]) -> Vec<MeasureSeries> {
+fn output(
+    measures: &[MeasureRow],
+    groups: &[Group],
+    pred: &[Option<GroupLink>],
+    slots: &[String],
+    sink: &mut dyn FnMut(MeasureSeries),
+) {
     let first: Vec<usize> = (0..groups.len())
         .map(|mut g| {
             while let Some((p, ..)) = &pred[g] {
@@ -255,8 +258,7 @@ fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], sl
     for (g, f) in first.iter().enumerate() {
         by_first.entry(*f).or_default().push(g);
     }
-    let id = |g: usize| measures[groups[g].rows[0]].id.clone();
-    let mut out = Vec::new();
+    let id = |g: usize| measures[groups[g].rows[0]].id.to_string();
     for (f, mut members_groups) in by_first {
         members_groups.sort_by_key(|g| (groups[*g].slot.unwrap_or(usize::MAX), *g));
         let mut members = Vec::new();
@@ -281,7 +283,7 @@ fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], sl
                 None => (1.0, Decision::Auto, None),
             };
             members.push(MeasureSeriesMember {
-                measure_id: head.id.clone(),
+                measure_id: head.id.to_string(),
                 period: period.clone(),
                 score,
                 decision,
@@ -289,7 +291,7 @@ fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], sl
             });
             for &r in &groups[g].rows[1..] {
                 let same_period = Link {
-                    from: head.id.clone(),
+                    from: head.id.to_string(),
                     to: None,
                     score: 1.0,
                     decision: Decision::Auto,
@@ -298,30 +300,24 @@ fn output(measures: &[Measure], groups: &[Group], pred: &[Option<GroupLink>], sl
                     note: None,
                 };
                 members.push(MeasureSeriesMember {
-                    measure_id: measures[r].id.clone(),
+                    measure_id: measures[r].id.to_string(),
                     period: period.clone(),
                     score: 1.0,
                     decision: Decision::Auto,
                     link: Some(same_period),
                 });
             }
-            history.push(MeasurePoint {
-                period,
-                value: head.value.as_ref().and_then(|v| v.number),
-                status: head.status.canonical,
-                direction: head.direction.canonical,
-            });
+            history.push(MeasurePoint { period, value: head.value, status: head.status, direction: head.direction });
         }
         let latest = members_groups.iter().rev().flat_map(|g| groups[*g].rows.iter()).map(|r| &measures[*r]);
-        out.push(MeasureSeries {
+        sink(MeasureSeries {
             id: format!("ms-{}", id(f)),
-            r#ref: members_groups.last().and_then(|g| measures[groups[*g].rows[0]].r#ref.clone()),
-            title: latest.filter_map(|m| m.title.clone()).next(),
+            r#ref: members_groups.last().and_then(|g| measures[groups[*g].rows[0]].r#ref.as_deref().map(String::from)),
+            title: latest.filter_map(|m| m.title.as_deref().map(String::from)).next(),
             members,
             history,
         });
     }
-    out
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 
+use super::rows::MilestoneRow;
 use super::units::{Unit, Years};
 use crate::eval::match_key;
-use crate::model::Milestone;
 use crate::rules::{Endpoint, OverridePair, Rules};
 
 /// A resolved rule: the earlier unit, the later unit, and what to write.
@@ -52,7 +52,7 @@ impl Resolved {
 }
 
 /// Find the units each override rule names.
-pub fn resolve(rules: &Rules, milestones: &[Milestone], units: &[Unit], years: &Years) -> Resolved {
+pub fn resolve(rules: &Rules, milestones: &[MilestoneRow], units: &[Unit], years: &Years) -> Resolved {
     let mut unit_of: Vec<usize> = vec![0; milestones.len()];
     for (u, unit) in units.iter().enumerate() {
         unit_of[unit.primary] = u;
@@ -67,7 +67,7 @@ pub fn resolve(rules: &Rules, milestones: &[Milestone], units: &[Unit], years: &
     order.sort_by_key(|i| unit_of[*i]);
     for i in order {
         let m = &milestones[i];
-        by_id.insert(m.id.as_str(), unit_of[i]);
+        by_id.insert(&m.id, unit_of[i]);
         if let Some(y) = m.plan_year.as_deref() {
             by_text.entry((y, match_key(&m.action))).or_insert(unit_of[i]);
         }

@@ -7,6 +7,7 @@
 //! the same order whatever documents are in the run.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::normalise::{Memo, Normaliser};
 use crate::model::Milestone;
@@ -57,28 +58,32 @@ impl Vocabulary {
 }
 
 /// One milestone, ready to compare.
+///
+/// The parts are shared (`Arc`): an archive repeats its titles, outcomes
+/// and activities thousands of times with a different progress commentary
+/// each time, and each such record has a profile of its own, so the title's
+/// words and trigrams are held once per distinct title, not per profile.
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
     /// Content words of the action, printed order, repeats kept.
-    pub words: Vec<u32>,
+    pub words: Arc<[u32]>,
     /// The same, sorted and without repeats.
-    pub word_set: Vec<u32>,
+    pub word_set: Arc<[u32]>,
     /// Character trigrams of the content words, sorted, without repeats.
-    pub grams: Vec<u64>,
+    pub grams: Arc<[u64]>,
     /// Names in the action (see [`name_terms`]), sorted, without repeats.
-    pub names: Vec<u64>,
+    pub names: Arc<[u64]>,
     /// Content words of the outcome, the activity and the rationale (the
     /// progress commentary), sorted, without repeats.
-    pub outcome: Vec<u32>,
-    pub activity: Vec<u32>,
-    pub rationale: Vec<u32>,
+    pub outcome: Arc<[u32]>,
+    pub activity: Arc<[u32]>,
+    pub rationale: Arc<[u32]>,
 }
 
 /// The profiles of a run's milestones (or measures), one per distinct
 /// text: an archive holds the same rows many times over (a report as PDF and
-/// as DOCX, measures repeated from quarter to quarter), and a profile (its
-/// trigrams above all) is the bulk of the reconciler's memory. Indexed by
-/// record, like the records.
+/// as DOCX, measures repeated from quarter to quarter). Indexed by record,
+/// like the records.
 #[derive(Debug, Clone, Default)]
 pub struct Profiles {
     distinct: Vec<Profile>,
@@ -96,86 +101,160 @@ impl std::ops::Index<usize> for Profiles {
 
 /// Profiles of milestones (same order) and their vocabulary.
 pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Profiles, Vocabulary) {
-    let text = |t: &Option<String>| t.as_deref().unwrap_or("").to_string();
-    let texts = milestones.iter().map(|m| [m.action.clone(), text(&m.outcome), text(&m.activity), text(&m.rationale)]);
-    profiles(texts, norm)
+    let mut builder = ProfileBuilder::default();
+    let of = milestones.iter().map(|m| builder.add(norm, milestone_texts(m))).collect();
+    builder.finish(of)
 }
 
-/// One text as read: [action, outcome, activity, rationale] in first-seen
-/// word ids, the action's name flags, and its trigrams.
-type Read = ([Vec<u32>; 4], Vec<bool>, Vec<u64>);
+/// The four texts of a milestone a profile is made of: action, outcome,
+/// activity, rationale.
+pub fn milestone_texts(m: &Milestone) -> [&str; 4] {
+    fn text(t: &Option<String>) -> &str {
+        t.as_deref().unwrap_or("")
+    }
+    [&m.action, text(&m.outcome), text(&m.activity), text(&m.rationale)]
+}
 
 /// Profiles of `[title, outcome, activity, rationale]` texts (same order)
 /// and their vocabulary.
+pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
+    let mut builder = ProfileBuilder::default();
+    let of = texts.map(|t| builder.add(norm, [&t[0], &t[1], &t[2], &t[3]])).collect();
+    builder.finish(of)
+}
+
+/// A title as read: its words (first-seen ids), which of them are printed
+/// as names, and its trigrams.
+type TitleRead = (Vec<u32>, Vec<bool>, Vec<u64>);
+
+/// Reads records into profiles one at a time, so that a batch can profile
+/// each document's records as the document arrives and keep word ids
+/// instead of texts ([`crate::reconcile::rows`]).
 ///
 /// Each distinct text is read once. Words are numbered as they are first
-/// seen and renumbered in alphabetical order at the end, so no text's words
-/// are held as strings longer than it takes to read them (holding them all
-/// was most of the reconciler's peak memory on a large batch).
-pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
-    let mut memo = Memo::default();
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut intern = |words: Vec<String>| -> Vec<u32> {
+/// seen and renumbered in alphabetical order by [`ProfileBuilder::finish`],
+/// so the profiles do not depend on the order records were added in, and no
+/// text is held as strings longer than it takes to read it. Texts are told
+/// apart by a 128-bit digest, not kept as keys.
+#[derive(Debug, Default)]
+pub struct ProfileBuilder {
+    memo: Memo,
+    /// Word → first-seen id.
+    seen: HashMap<String, u32>,
+    /// Distinct titles, outcome/activity texts and whole records, by digest.
+    title_of: HashMap<[u8; 16], u32>,
+    context_of: HashMap<[u8; 16], u32>,
+    record_of: HashMap<[u8; 16], u32>,
+    titles: Vec<TitleRead>,
+    /// Outcome and activity texts as sorted first-seen word ids.
+    contexts: Vec<Vec<u32>>,
+    /// Per distinct record: title, outcome, activity, and the rationale's
+    /// sorted first-seen word ids.
+    records: Vec<(u32, u32, u32, Vec<u32>)>,
+}
+
+impl ProfileBuilder {
+    /// Read one record's `[title, outcome, activity, rationale]`; returns its
+    /// profile's number, which [`ProfileBuilder::finish`] takes back.
+    pub fn add(&mut self, norm: &Normaliser, text: [&str; 4]) -> u32 {
+        let key = digest(&text);
+        if let Some(k) = self.record_of.get(&key) {
+            return *k;
+        }
+        let [action, outcome, activity, rationale] = text;
+        let title = match self.title_of.get(&digest(&[action])) {
+            Some(t) => *t,
+            None => {
+                let (words, names): (Vec<String>, Vec<bool>) =
+                    norm.content_terms_with(action, &mut self.memo).into_iter().unzip();
+                let grams = trigrams(&words);
+                let words = self.intern(words);
+                self.titles.push((words, names, grams));
+                let t = self.titles.len() as u32 - 1;
+                self.title_of.insert(digest(&[action]), t);
+                t
+            }
+        };
+        let outcome = self.context(norm, outcome);
+        let activity = self.context(norm, activity);
+        let words = norm.content_words_with(rationale, &mut self.memo);
+        let rationale = sorted_set(self.intern(words));
+        self.records.push((title, outcome, activity, rationale));
+        let k = self.records.len() as u32 - 1;
+        self.record_of.insert(key, k);
+        k
+    }
+
+    fn context(&mut self, norm: &Normaliser, text: &str) -> u32 {
+        let key = digest(&[text]);
+        if let Some(c) = self.context_of.get(&key) {
+            return *c;
+        }
+        let words = norm.content_words_with(text, &mut self.memo);
+        let words = sorted_set(self.intern(words));
+        self.contexts.push(words);
+        let c = self.contexts.len() as u32 - 1;
+        self.context_of.insert(key, c);
+        c
+    }
+
+    fn intern(&mut self, words: Vec<String>) -> Vec<u32> {
         words
             .into_iter()
             .map(|w| {
-                let next = seen.len() as u32;
-                *seen.entry(w).or_insert(next)
+                let next = self.seen.len() as u32;
+                *self.seen.entry(w).or_insert(next)
             })
             .collect()
-    };
-    // Distinct texts by a 128-bit digest: keeping the texts themselves as
-    // keys would hold every rationale in memory until the end.
-    let mut distinct_texts: HashMap<[u8; 16], u32> = HashMap::new();
-    let mut of: Vec<u32> = Vec::new();
-    let mut read: Vec<Read> = Vec::new();
-    for text in texts {
-        let key = digest(&text);
-        if let Some(k) = distinct_texts.get(&key) {
-            of.push(*k);
-            continue;
+    }
+
+    /// The profiles, indexed by record: `of[i]` is what [`ProfileBuilder::add`]
+    /// returned for record `i`.
+    pub fn finish(self, of: Vec<u32>) -> (Profiles, Vocabulary) {
+        // First-seen id → alphabetical id.
+        let mut by_word: Vec<(String, u32)> = self.seen.into_iter().collect();
+        by_word.sort_unstable();
+        let mut renumber = vec![0u32; by_word.len()];
+        for (new, (_, old)) in by_word.iter().enumerate() {
+            renumber[*old as usize] = new as u32;
         }
-        let [action, outcome, activity, rationale] = &text;
-        let (words, names): (Vec<String>, Vec<bool>) = norm.content_terms_with(action, &mut memo).into_iter().unzip();
-        let grams = trigrams(&words);
-        let mut words_of = |t: &str| norm.content_words_with(t, &mut memo);
-        let (outcome, activity, rationale) = (words_of(outcome), words_of(activity), words_of(rationale));
-        read.push(([intern(words), intern(outcome), intern(activity), intern(rationale)], names, grams));
-        of.push(read.len() as u32 - 1);
-        distinct_texts.insert(key, read.len() as u32 - 1);
+        let vocab = Vocabulary::new(by_word.into_iter().map(|(w, _)| w).collect());
+        let ids = |ws: &[u32]| -> Vec<u32> { ws.iter().map(|w| renumber[*w as usize]).collect() };
+        // The parts of each distinct title and context, shared by every
+        // profile that has them.
+        let titles: Vec<Profile> = self
+            .titles
+            .into_iter()
+            .map(|(words, flags, grams)| {
+                let words = ids(&words);
+                Profile {
+                    word_set: sorted_set(words.clone()).into(),
+                    names: name_terms(&words, &flags).into(),
+                    grams: grams.into(),
+                    words: words.into(),
+                    ..Profile::default()
+                }
+            })
+            .collect();
+        let contexts: Vec<Arc<[u32]>> = self.contexts.iter().map(|c| Arc::from(sorted_set(ids(c)))).collect();
+        let distinct = self
+            .records
+            .into_iter()
+            .map(|(t, o, a, r)| Profile {
+                outcome: contexts[o as usize].clone(),
+                activity: contexts[a as usize].clone(),
+                rationale: sorted_set(ids(&r)).into(),
+                ..titles[t as usize].clone()
+            })
+            .collect();
+        (Profiles { distinct, of }, vocab)
     }
-    drop(distinct_texts);
-    // First-seen id → alphabetical id.
-    let mut by_word: Vec<(String, u32)> = seen.into_iter().collect();
-    by_word.sort_unstable();
-    let mut renumber = vec![0u32; by_word.len()];
-    for (new, (_, old)) in by_word.iter().enumerate() {
-        renumber[*old as usize] = new as u32;
-    }
-    let vocab = Vocabulary::new(by_word.into_iter().map(|(w, _)| w).collect());
-    let distinct = read
-        .into_iter()
-        .map(|([action, outcome, activity, rationale], flags, grams)| {
-            let ids = |ws: Vec<u32>| -> Vec<u32> { ws.into_iter().map(|w| renumber[w as usize]).collect() };
-            let words = ids(action);
-            Profile {
-                word_set: sorted_set(words.clone()),
-                names: name_terms(&words, &flags),
-                grams,
-                words,
-                outcome: sorted_set(ids(outcome)),
-                activity: sorted_set(ids(activity)),
-                rationale: sorted_set(ids(rationale)),
-            }
-        })
-        .collect();
-    (Profiles { distinct, of }, vocab)
 }
 
-/// A digest of the four texts of a record (each length-prefixed, so the
+/// A digest of texts (each length-prefixed, so the
 /// boundaries count): equal digests are equal texts, short of a 128-bit
 /// SHA-256 collision.
-fn digest(text: &[String; 4]) -> [u8; 16] {
+fn digest(text: &[&str]) -> [u8; 16] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for t in text {
@@ -316,7 +395,7 @@ impl Corpus {
     /// The unit-length TF-IDF vector of a title (sublinear term frequency).
     pub fn vector(&self, p: &Profile) -> Vec<(u32, f64)> {
         let mut v: Vec<(u32, f64)> = Vec::with_capacity(p.word_set.len());
-        for w in &p.word_set {
+        for w in p.word_set.iter() {
             let tf = p.words.iter().filter(|x| *x == w).count() as f64;
             v.push((*w, (1.0 + tf.ln()) * self.weights.get(w).copied().unwrap_or(self.unseen)));
         }
@@ -420,7 +499,7 @@ mod tests {
 
     #[test]
     fn rare_words_weigh_more() {
-        let p = |w: &[u32]| Profile { words: w.to_vec(), word_set: sorted_set(w.to_vec()), ..Default::default() };
+        let p = |w: &[u32]| Profile { words: w.into(), word_set: sorted_set(w.to_vec()).into(), ..Default::default() };
         let titles = [p(&[0, 1]), p(&[0, 2]), p(&[0, 3]), p(&[0, 1])];
         let idf = Corpus::of(titles.iter());
         let v = idf.vector(&titles[0]);

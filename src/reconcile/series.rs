@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::link::{Linked, UnitLink};
+use super::rows::MilestoneRow;
 use super::units::Unit;
 use crate::model::{Decision, Document, Link, RunnerUp, Series, SeriesMember, StatusPoint};
 use crate::rules::Rules;
@@ -23,12 +24,13 @@ use crate::rules::Rules;
 pub fn build(
     units: &[Unit],
     linked: &Linked,
-    milestones: &[crate::model::Milestone],
+    milestones: &[MilestoneRow],
     documents: &[Document],
     rules: &Rules,
-) -> Vec<Series> {
+    sink: &mut dyn FnMut(Series),
+) {
     let as_of: HashMap<&str, Option<&str>> = documents.iter().map(|d| (d.id.as_str(), d.as_of.as_deref())).collect();
-    let id = |u: usize| milestones[units[u].primary].id.clone();
+    let id = |u: usize| milestones[units[u].primary].id.to_string();
     // First unit of each unit's series. A predecessor always comes earlier
     // in (plan year, unit) order, so the walk ends.
     let first: Vec<usize> = (0..units.len())
@@ -64,7 +66,6 @@ pub fn build(
         runner_up: l.runner_up.map(|(u, score)| RunnerUp { id: id(u), score }),
         note: l.note.clone(),
     };
-    let mut out = Vec::with_capacity(groups.len());
     for (f, mut members_units) in groups {
         members_units.sort_by_key(|u| (units[*u].year.unwrap_or(usize::MAX), *u));
         let mut members = Vec::new();
@@ -78,8 +79,8 @@ pub fn build(
                 None => (1.0, Decision::Auto, None),
             };
             members.push(SeriesMember {
-                milestone_id: m.id.clone(),
-                plan_year: m.plan_year.clone(),
+                milestone_id: m.id.to_string(),
+                plan_year: m.plan_year.as_deref().map(String::from),
                 score,
                 decision,
                 link,
@@ -89,8 +90,8 @@ pub fn build(
                 let t = &milestones[twin.milestone];
                 let l = rendition_link(&m.id, twin.similarity);
                 members.push(SeriesMember {
-                    milestone_id: t.id.clone(),
-                    plan_year: t.plan_year.clone(),
+                    milestone_id: t.id.to_string(),
+                    plan_year: t.plan_year.as_deref().map(String::from),
                     score: l.score,
                     decision: Decision::Auto,
                     link: Some(l),
@@ -98,29 +99,28 @@ pub fn build(
                 });
             }
         }
-        let last = milestones[units[*members_units.last().unwrap_or(&f)].primary].clone();
+        let last = &milestones[units[*members_units.last().unwrap_or(&f)].primary];
         let mut status_history: Vec<StatusPoint> = Vec::new();
         for &u in &members_units {
             let m = &milestones[units[u].primary];
-            if status_history.last().is_some_and(|p| p.plan_year == m.plan_year) {
+            if status_history.last().is_some_and(|p| p.plan_year.as_deref() == m.plan_year.as_deref()) {
                 continue;
             }
             status_history.push(StatusPoint {
-                plan_year: m.plan_year.clone(),
-                as_of: as_of.get(m.document_id.as_str()).copied().flatten().map(String::from),
-                status: m.status.canonical,
+                plan_year: m.plan_year.as_deref().map(String::from),
+                as_of: as_of.get(&*m.document_id).copied().flatten().map(String::from),
+                status: m.status,
             });
         }
-        out.push(Series {
+        sink(Series {
             id: format!("s-{}", id(f)),
-            theme_key: last.theme_key.clone(),
-            title: last.action.clone(),
+            theme_key: last.theme_key.as_deref().map(String::from),
+            title: last.action.to_string(),
             members,
             status_history,
             proposals: proposals.remove(&f).unwrap_or_default(),
         });
     }
-    out
 }
 
 /// The link from a unit's primary row to the same row in another rendition:

@@ -84,7 +84,7 @@ pub fn units(scorer: &Scorer, documents: &[Document], years: &Years) -> Vec<Unit
     let mut by_year: BTreeMap<usize, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
     for (i, m) in scorer.milestones.iter().enumerate() {
         let year = m.plan_year.as_deref().and_then(|y| years.index(y));
-        by_year.entry(year.unwrap_or(usize::MAX)).or_default().entry(m.document_id.as_str()).or_default().push(i);
+        by_year.entry(year.unwrap_or(usize::MAX)).or_default().entry(&*m.document_id).or_default().push(i);
     }
     let mut out = Vec::new();
     for (year, by_doc) in by_year {
@@ -175,7 +175,7 @@ fn match_renditions(
     let cosine_floor = 3.0 * (t.rendition - t.margin) - 2.0 - 1e-3;
     let mut by_word: HashMap<u32, Vec<usize>> = HashMap::new();
     for (c, u) in free.iter().enumerate() {
-        for w in &profiles[units[*u].primary].word_set {
+        for w in profiles[units[*u].primary].word_set.iter() {
             by_word.entry(*w).or_default().push(c);
         }
     }
@@ -183,7 +183,7 @@ fn match_renditions(
     let mut near: Vec<usize> = Vec::new();
     for (r, row) in left.iter().enumerate() {
         near.clear();
-        for w in &profiles[*row].word_set {
+        for w in profiles[*row].word_set.iter() {
             near.extend(by_word.get(w).into_iter().flatten());
         }
         near.sort_unstable();

@@ -5,15 +5,16 @@
 //! runs a small size only, as a smoke test.
 //!
 //! `cargo bench --bench reconcile -- --dataset PATH [--rounds N]` instead
-//! times reconciliation alone on the records of a real run: it loads the
-//! `dataset.json` that `plantrace run` wrote (e.g. on the throughput
-//! corpus), calls `reconcile::milestone_series_and_notes` and
-//! `reconcile::measure_series` on its milestones, measures and documents
-//! (the inputs the run passed, in the same order), and prints each step's
-//! time (best of N) and its peak heap above what the loaded records hold
-//! (counted by this binary's allocator, so the figure is the
-//! reconciler's working memory, not the size of the records), and whether
-//! the series come out identical to the ones in the file.
+//! times reconciliation alone on the records of a real run, the way the run
+//! does it: it loads the `dataset.json` that `plantrace run` wrote (e.g. on
+//! the throughput corpus), makes the compact rows a run keeps
+//! (`reconcile::rows::rows_of`; prints what they hold against the whole
+//! records), then calls `reconcile::milestone_series_into` and
+//! `reconcile::measure_series_into` with the documents, and prints each
+//! step's time (best of N), its peak heap above what was held before it
+//! (counted by this binary's allocator, so the figure is the reconciler's
+//! working memory), and whether the series come out identical to the ones
+//! in the file.
 //!
 //! The corpus is built like a council's archive: 1,000 actions a year across
 //! the themes of `rules/themes.toml`, named after places and services, about
@@ -260,60 +261,106 @@ fn corpus(years: usize, per_year: usize) -> (Vec<Document>, Vec<Milestone>) {
     (documents, milestones)
 }
 
-/// `--dataset PATH`: reconciliation alone, on the records of a run's dataset.
+/// `--dataset PATH`: reconciliation alone, on the records of a run's
+/// dataset, as a run does it: records → rows ([`reconcile::rows`]), then
+/// each kind's series handed out one at a time (a run spools them; here
+/// they are hashed, to compare with the dataset's without holding them).
 fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let mut ds: Dataset = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?;
-    // Only the inputs stay in memory: the stored series are kept as JSON to
-    // compare with.
-    let (stored_series, stored_measure_series) = (json(&ds.series), json(&ds.measure_series));
+    let stored = (digest_of(ds.series.iter()), digest_of(ds.measure_series.iter()));
     ds.series = Vec::new();
     ds.measure_series = Vec::new();
     ds.scorecard_keys = Vec::new();
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    let records_heap = IN_USE.load(Ordering::Relaxed);
+    let (n_milestones, n_measures) = (ds.milestones.len(), ds.measures.len());
     println!(
-        "reconcile {path}: {} documents, {} milestones, {} measures ({} threads)",
+        "reconcile {path}: {} documents, {n_milestones} milestones, {n_measures} measures ({} threads)",
         ds.documents.len(),
-        ds.milestones.len(),
-        ds.measures.len(),
         rayon::current_num_threads()
     );
+    let ((milestones, measures), t, peak) = measured(|| reconcile::rows::rows_of(rules, &ds.milestones, &ds.measures));
+    let rows_heap = IN_USE.load(Ordering::Relaxed) - records_heap;
+    let records = (n_milestones + n_measures).max(1);
+    println!(
+        "  rows:             {:>7.3} s, peak heap {:>7.1} MiB; they hold {:.1} MiB ({:.0} B a record; the records {:.0} B)",
+        t.as_secs_f64(),
+        mib(peak),
+        mib(rows_heap),
+        rows_heap as f64 / records as f64,
+        records_heap as f64 / records as f64
+    );
+    // A run keeps the documents only; the records wait on disk.
+    ds.milestones = Vec::new();
+    ds.measures = Vec::new();
     let (mut times, mut peaks) = ([Duration::MAX; 2], [0usize; 2]);
-    let (mut series, mut measure_series) = (Vec::new(), Vec::new());
+    let (mut counts, mut digests) = ([0usize; 2], [[0u8; 32]; 2]);
     for _ in 0..rounds {
-        drop(std::mem::take(&mut series));
-        let ((s, _notes), t, peak) =
-            measured(|| reconcile::milestone_series_and_notes(&ds.milestones, &ds.documents, rules));
-        series = s;
-        times[0] = times[0].min(t);
-        peaks[0] = peaks[0].max(peak);
-        drop(std::mem::take(&mut measure_series));
-        let (m, t, peak) = measured(|| reconcile::measure_series(&ds.measures, &ds.documents, rules));
-        measure_series = m;
-        times[1] = times[1].min(t);
-        peaks[1] = peaks[1].max(peak);
+        let mut out = Streamed::default();
+        let (_notes, t, peak) =
+            measured(|| reconcile::milestone_series_into(&milestones, &ds.documents, rules, &mut |s| out.push(&s)));
+        (times[0], peaks[0]) = (times[0].min(t), peaks[0].max(peak));
+        (counts[0], digests[0]) = out.finish();
+        let mut out = Streamed::default();
+        let ((), t, peak) =
+            measured(|| reconcile::measure_series_into(&measures, &ds.documents, rules, &mut |s| out.push(&s)));
+        (times[1], peaks[1]) = (times[1].min(t), peaks[1].max(peak));
+        (counts[1], digests[1]) = out.finish();
     }
     let same = |a: bool| if a { "identical to the dataset's" } else { "DIFFERENT from the dataset's" };
-    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     println!(
         "  milestone series: {:>7.3} s, peak heap {:>7.1} MiB, {} series, {}",
         times[0].as_secs_f64(),
         mib(peaks[0]),
-        series.len(),
-        same(json(&series) == stored_series)
+        counts[0],
+        same(digests[0] == stored.0)
     );
     println!(
         "  measure series:   {:>7.3} s, peak heap {:>7.1} MiB, {} series, {}",
         times[1].as_secs_f64(),
         mib(peaks[1]),
-        measure_series.len(),
-        same(json(&measure_series) == stored_measure_series)
+        counts[1],
+        same(digests[1] == stored.1)
     );
     println!(
-        "  together:         {:>7.3} s (best of {rounds}); records loaded: {:.1} MiB of heap",
-        (times[0] + times[1]).as_secs_f64(),
-        mib(IN_USE.load(Ordering::Relaxed))
+        "  together:         {:>7.3} s (best of {rounds}); peak heap is working memory above the rows",
+        (times[0] + times[1]).as_secs_f64()
     );
     Ok(())
+}
+
+/// Series as they are handed out: counted and hashed as the JSON array
+/// they make, never held.
+#[derive(Default)]
+struct Streamed {
+    hash: sha2::Sha256,
+    count: usize,
+}
+
+impl Streamed {
+    fn push<T: serde::Serialize>(&mut self, x: &T) {
+        use sha2::Digest;
+        self.hash.update(if self.count == 0 { b"[" } else { b"," });
+        self.hash.update(json(x));
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> (usize, [u8; 32]) {
+        use sha2::Digest;
+        if self.count == 0 {
+            self.hash.update(b"[");
+        }
+        self.hash.update(b"]");
+        (self.count, self.hash.finalize().into())
+    }
+}
+
+/// The digest of a list of series as [`Streamed`] takes it.
+fn digest_of<'a, T: serde::Serialize + 'a>(items: impl Iterator<Item = &'a T>) -> [u8; 32] {
+    let mut s = Streamed::default();
+    items.for_each(|x| s.push(x));
+    s.finish().1
 }
 
 /// Series as JSON, to compare a run's with the stored ones.

@@ -44,9 +44,32 @@ struct Candidate {
     row: usize,
     col: usize,
     score: f64,
-    features: BTreeMap<Cow<'static, str>, f64>,
+    evidence: Evidence,
     decision: Decision,
-    note: Option<String>,
+    note: Option<&'static str>,
+}
+
+/// The weighted features of a link, as numbers until its series is written
+/// (an archive's measures make tens of thousands of links).
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    same_ref: f64,
+    title: Option<f64>,
+}
+
+impl Evidence {
+    /// The sum of the features (rounded as printed).
+    fn sum(&self) -> f64 {
+        round4(self.same_ref + self.title.unwrap_or(0.0))
+    }
+
+    fn features(&self) -> BTreeMap<Cow<'static, str>, f64> {
+        let mut out = BTreeMap::from([("same_ref".into(), self.same_ref)]);
+        if let Some(t) = self.title {
+            out.insert("title".into(), t);
+        }
+        out
+    }
 }
 
 /// Link measures across periods into series, handed to `sink` in the
@@ -94,13 +117,20 @@ pub fn series(rows: &Rows<MeasureRow>, documents: &[Document], rules: &Rules, si
 fn group(measures: &[MeasureRow], order: &[usize], slot_of: &[Option<usize>], titles: &Titles) -> Vec<Group> {
     let agrees = titles.rules.reconcile.measures.title_agrees;
     let mut groups: Vec<Group> = Vec::new();
-    let mut open: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    // The groups of the current period by key (`order` is by period, so a
+    // period's groups are done once the next period starts).
+    let mut open: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut current = None;
     for &i in order {
         let m = &measures[i];
         let Some(slot) = slot_of[i] else {
             groups.push(Group { slot: None, rows: vec![i] });
             continue;
         };
+        if current != Some(slot) {
+            open.clear();
+            current = Some(slot);
+        }
         let key = match &m.r#ref {
             Some(r) => format!("ref:{r}"),
             None => format!("title:{}", match_key(m.title.as_deref().unwrap_or(""))),
@@ -111,7 +141,7 @@ fn group(measures: &[MeasureRow], order: &[usize], slot_of: &[Option<usize>], ti
                 g.rows.iter().any(|r| measures[*r].document_id == m.document_id && measures[*r].source == m.source);
             !same_place && title_similarity(titles, g.rows[0], i, first, m).is_none_or(|s| s >= agrees)
         };
-        let candidates = open.entry((slot, key)).or_default();
+        let candidates = open.entry(key).or_default();
         match candidates.iter().copied().find(|g| fits(&groups[*g])) {
             Some(g) => groups[g].rows.push(i),
             None => {
@@ -133,8 +163,17 @@ fn title_similarity(titles: &Titles, a: usize, b: usize, ma: &MeasureRow, mb: &M
     Some(titles.mean_similarity(a, b, &idf.vector(&titles.profiles[a]), &idf.vector(&titles.profiles[b])))
 }
 
-/// Per group: (predecessor group, score, decision, features, runner-up, note).
-type GroupLink = (usize, f64, Decision, BTreeMap<Cow<'static, str>, f64>, Option<(usize, f64)>, Option<String>);
+/// The link of a group to its predecessor.
+#[derive(Debug, Clone)]
+struct GroupLink {
+    pred: usize,
+    score: f64,
+    decision: Decision,
+    evidence: Evidence,
+    /// The best other candidate of either end: (group, score).
+    rival: Option<(usize, f64)>,
+    note: Option<&'static str>,
+}
 
 /// Link each period's groups to open groups of earlier periods.
 fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles) -> Vec<Option<GroupLink>> {
@@ -202,12 +241,12 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
                     }
                     _ => continue,
                 };
-                let mut features = BTreeMap::from([("same_ref".into(), round4(ref_w * f64::from(u8::from(same_ref))))]);
-                if let Some(s) = sim {
-                    features.insert("title".into(), round4(title_w * s));
-                }
-                let score = if sim.is_some() { round4(features.values().sum()) } else { 1.0 };
-                cands.push(Candidate { row: r, col: c, score, features, decision, note: note.map(String::from) });
+                let evidence = Evidence {
+                    same_ref: round4(ref_w * f64::from(u8::from(same_ref))),
+                    title: sim.map(|s| round4(title_w * s)),
+                };
+                let score = if sim.is_some() { evidence.sum() } else { 1.0 };
+                cands.push(Candidate { row: r, col: c, score, evidence, decision, note });
             }
         }
         let edges: Vec<Edge> = cands.iter().map(|c| Edge { row: c.row, col: c.col, score: c.score }).collect();
@@ -232,7 +271,14 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
                 .map(|x| (if x.row == r { cols[x.col] } else { rows[x.row] }, x.score));
             let close = rival.is_some_and(|(_, s)| round4(cand.score - s) < rules.thresholds.margin - 1e-9);
             let decision = if close { Decision::Review } else { cand.decision };
-            pred[rows[r]] = Some((cols[c], cand.score, decision, cand.features.clone(), rival, cand.note.clone()));
+            pred[rows[r]] = Some(GroupLink {
+                pred: cols[c],
+                score: cand.score,
+                decision,
+                evidence: cand.evidence,
+                rival,
+                note: cand.note,
+            });
             has_successor[cols[c]] = true;
         }
     }
@@ -248,8 +294,8 @@ fn output(
 ) {
     let first: Vec<usize> = (0..groups.len())
         .map(|mut g| {
-            while let Some((p, ..)) = &pred[g] {
-                g = *p;
+            while let Some(l) = &pred[g] {
+                g = l.pred;
             }
             g
         })
@@ -267,17 +313,17 @@ fn output(
             let head = &measures[groups[g].rows[0]];
             let period = groups[g].slot.and_then(|s| slots.get(s).cloned());
             let (score, decision, link) = match &pred[g] {
-                Some((p, score, decision, features, rival, note)) => (
-                    *score,
-                    *decision,
+                Some(l) => (
+                    l.score,
+                    l.decision,
                     Some(Link {
-                        from: id(*p),
+                        from: id(l.pred),
                         to: None,
-                        score: *score,
-                        decision: *decision,
-                        features: features.clone(),
-                        runner_up: rival.map(|(x, s)| RunnerUp { id: id(x), score: s }),
-                        note: note.clone(),
+                        score: l.score,
+                        decision: l.decision,
+                        features: l.evidence.features(),
+                        runner_up: l.rival.map(|(x, s)| RunnerUp { id: id(x), score: s }),
+                        note: l.note.map(String::from),
                     }),
                 ),
                 None => (1.0, Decision::Auto, None),

@@ -238,7 +238,7 @@ struct ToSpool<'a, T> {
 }
 
 impl<'a, T: serde::Serialize> ToSpool<'a, T> {
-    const BATCH: usize = 256;
+    const BATCH: usize = 32;
 
     fn new(spool: &'a Mutex<Spool>) -> Self {
         ToSpool { spool, batch: Vec::new(), spans: Vec::new(), count: 0, error: None }
@@ -302,7 +302,10 @@ pub struct Assembled {
 /// as they are made.
 pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Spool>) -> Result<Assembled> {
     let (mut documents, mut spooled, mut errors): (Vec<Document>, _, _) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut milestones, mut measures, mut keys) = (Vec::new(), Vec::new(), 0);
+    // Sized up front: growing by doubling would hold up to twice the rows.
+    let count = |f: fn(&Kept) -> usize| held.iter().filter_map(|h| h.as_ref().ok()).map(f).sum::<usize>();
+    let (mut milestones, mut measures, mut keys) =
+        (Vec::with_capacity(count(|k| k.milestones.len())), Vec::with_capacity(count(|k| k.measures.len())), 0);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for h in held {
         match h {

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, Result};
-use serde::de::DeserializeOwned;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -127,14 +126,21 @@ impl<T> FromSpool<'_, T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Serialize for FromSpool<'_, T> {
+/// Each record goes from the spool's compact JSON straight into the
+/// dataset's pretty JSON (`serde_transcode`), without being built as a `T`
+/// in between (no allocation per field): the same bytes, since serde_json
+/// writes strings and floats the same way each time and parses floats
+/// exactly (`float_roundtrip`).
+impl<T: Serialize> Serialize for FromSpool<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(None)?;
         for span in &self.spans {
-            let records: Vec<T> =
-                self.spool.borrow_mut().read(*span).map_err(|e| S::Error::custom(format!("{e:#}")))?;
-            for r in &records {
-                seq.serialize_element(r)?;
+            let bytes = self.spool.borrow_mut().read_json(*span).map_err(|e| S::Error::custom(format!("{e:#}")))?;
+            let records: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&bytes)
+                .map_err(|e| S::Error::custom(format!("decoding spooled records: {e}")))?;
+            for r in records {
+                let mut record = serde_json::Deserializer::from_str(r.get());
+                seq.serialize_element(&serde_transcode::Transcoder::new(&mut record))?;
             }
         }
         seq.end()

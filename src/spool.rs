@@ -5,10 +5,12 @@
 //! supervisor needs only a few of their fields to reconcile series across
 //! years (titles, plan years, refs, canonical statuses). So as each document
 //! finishes, its milestones, measures and key entries are appended to a
-//! temporary file in the output folder, as one compact JSON line each, and
-//! the supervisor keeps the document, a slim copy of what reconciliation
-//! reads, and where the lines are. Writing `dataset.json` then reads the
-//! records back one document at a time, in input order.
+//! temporary file in the output folder, as one compact JSON array each, and
+//! the supervisor keeps the document, compact rows of what reconciliation
+//! reads ([`crate::reconcile::rows`]), and where the arrays are. Series are
+//! appended in small batches as reconciliation makes them. Writing
+//! `dataset.json` then reads everything back one document (one batch) at a
+//! time, in order.
 //!
 //! The file is created in the output folder (the disk the user chose for
 //! the results, not a `/tmp` that may be memory) without a name
@@ -80,17 +82,33 @@ impl Spool {
 
     /// Read back the records at `span`.
     pub fn read<T: DeserializeOwned>(&mut self, span: Span) -> Result<Vec<T>> {
-        let failed = |what: &str| format!("{what} records in a temporary file in {}", self.dir.display());
+        let bytes = self.read_json(span)?;
+        serde_json::from_slice(&bytes).with_context(|| self.failed("decoding"))
+    }
+
+    /// Read back the JSON array of records at `span`, as written.
+    pub fn read_json(&mut self, span: Span) -> Result<Vec<u8>> {
         if span.offset + span.len > self.end {
-            bail!("{}: nothing was written at {}..{}", failed("reading back"), span.offset, span.offset + span.len);
+            bail!(
+                "{}: nothing was written at {}..{}",
+                self.failed("reading back"),
+                span.offset,
+                span.offset + span.len
+            );
         }
-        self.writer.flush().with_context(|| failed("writing"))?;
+        self.writer.flush().with_context(|| self.failed("writing"))?;
         let file = self.writer.get_mut();
-        file.seek(SeekFrom::Start(span.offset)).with_context(|| failed("reading back"))?;
         let mut bytes = vec![0; span.len as usize];
-        file.read_exact(&mut bytes).with_context(|| failed("reading back"))?;
-        file.seek(SeekFrom::Start(self.end)).with_context(|| failed("reading back"))?;
-        serde_json::from_slice(&bytes).with_context(|| failed("decoding"))
+        let read = file
+            .seek(SeekFrom::Start(span.offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .and_then(|_| file.seek(SeekFrom::Start(self.end)));
+        read.with_context(|| self.failed("reading back"))?;
+        Ok(bytes)
+    }
+
+    fn failed(&self, what: &str) -> String {
+        format!("{what} records in a temporary file in {}", self.dir.display())
     }
 }
 

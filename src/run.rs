@@ -32,7 +32,7 @@ use crate::ingest::{self, InputFile};
 use crate::model::{Document, DocumentError};
 use crate::pipeline::{self, DocOptions, DocResult};
 use crate::reconcile;
-use crate::reconcile::rows::{MeasureRow, MilestoneRow, Reader};
+use crate::reconcile::rows::{Packed, Reader};
 use crate::rules::Rules;
 use crate::spool::{Span, Spool, Spooled};
 use crate::worker::{self, WorkerOptions};
@@ -102,14 +102,13 @@ impl Summary {
 type Outcome = Result<DocResult, DocumentError>;
 
 /// A read document as the supervisor keeps it while the batch runs: the
-/// document, the rows reconciliation reads of its records
+/// document, the rows reconciliation reads of its records, packed
 /// ([`reconcile::rows`]), and where the full records lie in the spool.
 /// Memory per document is a small fraction of its records, and nothing of
 /// its layout.
 pub struct Kept {
     pub document: Document,
-    pub milestones: Vec<MilestoneRow>,
-    pub measures: Vec<MeasureRow>,
+    pub rows: Packed,
     pub keys: usize,
     pub spooled: Spooled,
 }
@@ -214,13 +213,7 @@ fn keep(outcome: Outcome, spool: &Mutex<Spool>, reader: &Mutex<Reader>) -> Resul
     };
     let spooled = lock(spool)?.put(&r)?;
     let mut reader = reader.lock().map_err(|_| anyhow::anyhow!("the record reader was poisoned by a panic"))?;
-    Ok(Ok(Kept {
-        milestones: r.milestones.iter().map(|m| reader.milestone(m)).collect(),
-        measures: r.measures.iter().map(|m| reader.measure(m)).collect(),
-        keys: r.keys.len(),
-        document: r.document,
-        spooled,
-    }))
+    Ok(Ok(Kept { rows: reader.pack(&r.milestones, &r.measures), keys: r.keys.len(), document: r.document, spooled }))
 }
 
 fn lock(spool: &Mutex<Spool>) -> Result<std::sync::MutexGuard<'_, Spool>> {
@@ -305,7 +298,7 @@ pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Sp
     // Sized up front: growing by doubling would hold up to twice the rows.
     let count = |f: fn(&Kept) -> usize| held.iter().filter_map(|h| h.as_ref().ok()).map(f).sum::<usize>();
     let (mut milestones, mut measures, mut keys) =
-        (Vec::with_capacity(count(|k| k.milestones.len())), Vec::with_capacity(count(|k| k.measures.len())), 0);
+        (Vec::with_capacity(count(|k| k.rows.milestones())), Vec::with_capacity(count(|k| k.rows.measures())), 0);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for h in held {
         match h {
@@ -318,8 +311,7 @@ pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Sp
                 seen.insert(k.document.sha256.clone(), documents.len());
                 documents.push(k.document);
                 spooled.push(k.spooled);
-                milestones.extend(k.milestones);
-                measures.extend(k.measures);
+                reader.unpack(k.rows, &mut milestones, &mut measures);
                 keys += k.keys;
             }
             Err(e) => errors.push(e),

@@ -11,11 +11,13 @@
 //! Texts that only feed the similarity features (outcome, activity,
 //! rationale) are read into word ids by a [`ProfileBuilder`] and dropped.
 //!
-//! So a milestone costs the supervisor about a tenth of what its record
-//! does, and the memory of a run is set by its largest documents, not by
-//! the size of the archive it reads.
+//! While documents are still being read, each one's rows are held packed
+//! ([`Packed`]: numbers into the reader's string and enum tables, ~60 bytes
+//! a row); [`Reader::unpack`] makes the rows once the workers are done.
+//! So a record costs the supervisor about 60 bytes while its workers read
+//! and about 290 while it reconciles, against ~1,160 for the record itself.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::normalise::Normaliser;
@@ -70,70 +72,197 @@ pub struct Rows<T> {
     pub vocab: Vocabulary,
 }
 
+/// A document's rows as a run holds them while it reads on: numbers into
+/// the reader's tables instead of strings and enums, and the ids in one
+/// string. About a quarter of the size of the rows, which
+/// [`Reader::unpack`] makes once reading is done: a run's memory while its
+/// workers read is then mostly theirs, however many documents came before.
+#[derive(Debug, Default)]
+pub struct Packed {
+    ids: String,
+    id_ends: Vec<u32>,
+    milestones: Vec<PackedMilestone>,
+    measures: Vec<PackedMeasure>,
+}
+
+impl Packed {
+    pub fn milestones(&self) -> usize {
+        self.milestones.len()
+    }
+
+    pub fn measures(&self) -> usize {
+        self.measures.len()
+    }
+}
+
+/// No string (an absent field).
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct PackedMilestone {
+    document_id: u32,
+    plan_year: u32,
+    theme_key: u32,
+    action: u32,
+    target: [u32; 3],
+    section: u8,
+    status: u8,
+    profile: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PackedMeasure {
+    document_id: u32,
+    r#ref: u32,
+    title: u32,
+    period: u32,
+    value: Option<f64>,
+    source: u8,
+    status: u8,
+    direction: u8,
+    profile: u32,
+}
+
 /// Makes rows from records, one document at a time, in any order.
 pub struct Reader {
     norm: Normaliser,
-    strings: HashSet<Arc<str>>,
+    /// Every distinct string of the rows, held once, and its number.
+    numbers: HashMap<Arc<str>, u32>,
+    strings: Vec<Arc<str>>,
+    /// The enum values met, numbered in order of meeting.
+    sections: Vec<Section>,
+    statuses: Vec<MilestoneStatus>,
+    sources: Vec<MeasureSource>,
+    measure_statuses: Vec<Option<MeasureStatus>>,
+    directions: Vec<Option<Direction>>,
     milestone_profiles: ProfileBuilder,
     measure_profiles: ProfileBuilder,
+}
+
+/// The number of `v` in `table` (added when new). Tables hold enum values,
+/// a handful each.
+fn code<T: PartialEq + Copy>(table: &mut Vec<T>, v: T) -> u8 {
+    let i = table.iter().position(|x| *x == v).unwrap_or_else(|| {
+        table.push(v);
+        table.len() - 1
+    });
+    u8::try_from(i).unwrap_or(u8::MAX)
 }
 
 impl Reader {
     pub fn new(rules: &Rules) -> Reader {
         Reader {
             norm: Normaliser::new(&rules.reconcile),
-            strings: HashSet::new(),
+            numbers: HashMap::new(),
+            strings: Vec::new(),
+            sections: Vec::new(),
+            statuses: Vec::new(),
+            sources: Vec::new(),
+            measure_statuses: Vec::new(),
+            directions: Vec::new(),
             milestone_profiles: ProfileBuilder::default(),
             measure_profiles: ProfileBuilder::default(),
         }
     }
 
-    /// The shared copy of `s`.
-    fn share(&mut self, s: &str) -> Arc<str> {
-        if let Some(x) = self.strings.get(s) {
-            return x.clone();
+    fn number(&mut self, s: &str) -> u32 {
+        if let Some(n) = self.numbers.get(s) {
+            return *n;
         }
         let x: Arc<str> = Arc::from(s);
-        self.strings.insert(x.clone());
-        x
+        let n = u32::try_from(self.strings.len()).unwrap_or(NONE);
+        self.strings.push(x.clone());
+        self.numbers.insert(x, n);
+        n
     }
 
-    fn share_opt(&mut self, s: &Option<String>) -> Option<Arc<str>> {
-        s.as_deref().map(|s| self.share(s))
+    fn number_opt(&mut self, s: &Option<String>) -> u32 {
+        s.as_deref().map_or(NONE, |s| self.number(s))
     }
 
-    pub fn milestone(&mut self, m: &Milestone) -> MilestoneRow {
-        let profile = self.milestone_profiles.add(&self.norm, milestone_texts(m));
-        MilestoneRow {
-            id: m.id.as_str().into(),
-            document_id: self.share(&m.document_id),
-            plan_year: self.share_opt(&m.plan_year),
-            section: m.section,
-            theme_key: self.share_opt(&m.theme_key),
-            action: self.share(&m.action),
-            target: Dates {
-                start: self.share_opt(&m.target.start),
-                end: self.share_opt(&m.target.end),
-                revised_end: self.share_opt(&m.target.revised_end),
-            },
-            status: m.status.canonical,
-            profile,
+    /// The shared string numbered `n`.
+    fn string(&self, n: u32) -> Option<Arc<str>> {
+        self.strings.get(n as usize).cloned()
+    }
+
+    /// Pack a document's records (profiling their texts on the way).
+    pub fn pack(&mut self, milestones: &[Milestone], measures: &[Measure]) -> Packed {
+        let mut p = Packed::default();
+        for m in milestones {
+            p.ids.push_str(&m.id);
+            p.id_ends.push(u32::try_from(p.ids.len()).unwrap_or(u32::MAX));
+            let packed = PackedMilestone {
+                document_id: self.number(&m.document_id),
+                plan_year: self.number_opt(&m.plan_year),
+                theme_key: self.number_opt(&m.theme_key),
+                action: self.number(&m.action),
+                target: [
+                    self.number_opt(&m.target.start),
+                    self.number_opt(&m.target.end),
+                    self.number_opt(&m.target.revised_end),
+                ],
+                section: code(&mut self.sections, m.section),
+                status: code(&mut self.statuses, m.status.canonical),
+                profile: self.milestone_profiles.add(&self.norm, milestone_texts(m)),
+            };
+            p.milestones.push(packed);
         }
+        for m in measures {
+            p.ids.push_str(&m.id);
+            p.id_ends.push(u32::try_from(p.ids.len()).unwrap_or(u32::MAX));
+            let packed = PackedMeasure {
+                document_id: self.number(&m.document_id),
+                r#ref: self.number_opt(&m.r#ref),
+                title: self.number_opt(&m.title),
+                period: self.number_opt(&m.period),
+                value: m.value.as_ref().and_then(|v| v.number),
+                source: code(&mut self.sources, m.source),
+                status: code(&mut self.measure_statuses, m.status.canonical),
+                direction: code(&mut self.directions, m.direction.canonical),
+                profile: self.measure_profiles.add(&self.norm, [m.title.as_deref().unwrap_or(""), "", "", ""]),
+            };
+            p.measures.push(packed);
+        }
+        p
     }
 
-    pub fn measure(&mut self, m: &Measure) -> MeasureRow {
-        let profile = self.measure_profiles.add(&self.norm, [m.title.as_deref().unwrap_or(""), "", "", ""]);
-        MeasureRow {
-            id: m.id.as_str().into(),
-            document_id: self.share(&m.document_id),
-            r#ref: self.share_opt(&m.r#ref),
-            title: self.share_opt(&m.title),
-            period: self.share_opt(&m.period),
-            source: m.source,
-            value: m.value.as_ref().and_then(|v| v.number),
-            status: m.status.canonical,
-            direction: m.direction.canonical,
-            profile,
+    /// The rows of a packed document, appended to `milestones` and
+    /// `measures`.
+    pub fn unpack(&self, p: Packed, milestones: &mut Vec<MilestoneRow>, measures: &mut Vec<MeasureRow>) {
+        let mut start = 0usize;
+        let mut ids = p.id_ends.iter().map(|end| {
+            let end = *end as usize;
+            let id: Box<str> = p.ids.get(start..end).unwrap_or("").into();
+            start = end;
+            id
+        });
+        let s = |n: u32| self.string(n);
+        for m in &p.milestones {
+            milestones.push(MilestoneRow {
+                id: ids.next().unwrap_or_default(),
+                document_id: s(m.document_id).unwrap_or_default(),
+                plan_year: s(m.plan_year),
+                section: self.sections.get(usize::from(m.section)).copied().unwrap_or(Section::Main),
+                theme_key: s(m.theme_key),
+                action: s(m.action).unwrap_or_default(),
+                target: Dates { start: s(m.target[0]), end: s(m.target[1]), revised_end: s(m.target[2]) },
+                status: self.statuses.get(usize::from(m.status)).copied().unwrap_or(MilestoneStatus::Unknown),
+                profile: m.profile,
+            });
+        }
+        for m in &p.measures {
+            measures.push(MeasureRow {
+                id: ids.next().unwrap_or_default(),
+                document_id: s(m.document_id).unwrap_or_default(),
+                r#ref: s(m.r#ref),
+                title: s(m.title),
+                period: s(m.period),
+                source: self.sources.get(usize::from(m.source)).copied().unwrap_or(MeasureSource::Scorecard),
+                value: m.value,
+                status: self.measure_statuses.get(usize::from(m.status)).copied().flatten(),
+                direction: self.directions.get(usize::from(m.direction)).copied().flatten(),
+                profile: m.profile,
+            });
         }
     }
 
@@ -159,8 +288,9 @@ pub fn rows_of(
     measures: &[Measure],
 ) -> (Rows<MilestoneRow>, Rows<MeasureRow>) {
     let mut reader = Reader::new(rules);
-    let ms = milestones.iter().map(|m| reader.milestone(m)).collect();
-    let mz = measures.iter().map(|m| reader.measure(m)).collect();
+    let packed = reader.pack(milestones, measures);
+    let (mut ms, mut mz) = (Vec::new(), Vec::new());
+    reader.unpack(packed, &mut ms, &mut mz);
     reader.finish(ms, mz)
 }
 
@@ -200,15 +330,26 @@ mod tests {
 
         let mut reader = Reader::new(&rules);
         // The later documents first, as faster workers may deliver them.
-        let mut by_doc: Vec<Vec<MilestoneRow>> =
-            docs.iter().rev().map(|d| d.milestones.iter().map(|m| reader.milestone(m)).collect()).collect();
+        let mut by_doc: Vec<Packed> = docs.iter().rev().map(|d| reader.pack(&d.milestones, &[])).collect();
         by_doc.reverse();
-        let (arrived, _) = reader.finish(by_doc.into_iter().flatten().collect(), Vec::new());
+        let (mut rows, mut none) = (Vec::new(), Vec::new());
+        by_doc.into_iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));
+        let (arrived, _) = reader.finish(rows, none);
         let (in_order, _) = rows_of(&rules, &whole, &[]);
 
         assert_eq!(arrived.records.len(), whole.len());
         for (i, m) in whole.iter().enumerate() {
-            assert_eq!(&*arrived.records[i].id, m.id);
+            let r = &arrived.records[i];
+            assert_eq!(
+                (&*r.id, &*r.document_id, &*r.action),
+                (m.id.as_str(), m.document_id.as_str(), m.action.as_str())
+            );
+            assert_eq!(
+                (r.plan_year.as_deref(), r.theme_key.as_deref()),
+                (m.plan_year.as_deref(), m.theme_key.as_deref())
+            );
+            assert_eq!((r.section, r.status), (m.section, m.status.canonical));
+            assert_eq!(r.target.end.as_deref(), m.target.end.as_deref());
             assert_eq!(words(&arrived, i), words(&in_order, i), "profile of {}", m.id);
         }
         assert_eq!(arrived.vocab.words, in_order.vocab.words, "word ids do not depend on arrival order");

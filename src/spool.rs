@@ -22,7 +22,6 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::pipeline::DocResult;
@@ -80,12 +79,6 @@ impl Spool {
         Ok(span)
     }
 
-    /// Read back the records at `span`.
-    pub fn read<T: DeserializeOwned>(&mut self, span: Span) -> Result<Vec<T>> {
-        let bytes = self.read_json(span)?;
-        serde_json::from_slice(&bytes).with_context(|| self.failed("decoding"))
-    }
-
     /// Read back the JSON array of records at `span`, as written.
     pub fn read_json(&mut self, span: Span) -> Result<Vec<u8>> {
         if span.offset + span.len > self.end {
@@ -124,6 +117,12 @@ mod tests {
         let file = InputFile { path: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports").join(name) };
         let rules = Rules::builtin().unwrap();
         process(&file, &rules, &DocOptions::default()).unwrap()
+    }
+
+    impl Spool {
+        fn read<T: serde::de::DeserializeOwned>(&mut self, span: Span) -> Result<Vec<T>> {
+            Ok(serde_json::from_slice(&self.read_json(span)?)?)
+        }
     }
 
     #[test]

@@ -99,13 +99,6 @@ impl std::ops::Index<usize> for Profiles {
     }
 }
 
-/// Profiles of milestones (same order) and their vocabulary.
-pub fn milestone_profiles(milestones: &[Milestone], norm: &Normaliser) -> (Profiles, Vocabulary) {
-    let mut builder = ProfileBuilder::default();
-    let of = milestones.iter().map(|m| builder.add(norm, milestone_texts(m))).collect();
-    builder.finish(of)
-}
-
 /// The four texts of a milestone a profile is made of: action, outcome,
 /// activity, rationale.
 pub fn milestone_texts(m: &Milestone) -> [&str; 4] {
@@ -113,14 +106,6 @@ pub fn milestone_texts(m: &Milestone) -> [&str; 4] {
         t.as_deref().unwrap_or("")
     }
     [&m.action, text(&m.outcome), text(&m.activity), text(&m.rationale)]
-}
-
-/// Profiles of `[title, outcome, activity, rationale]` texts (same order)
-/// and their vocabulary.
-pub fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
-    let mut builder = ProfileBuilder::default();
-    let of = texts.map(|t| builder.add(norm, [&t[0], &t[1], &t[2], &t[3]])).collect();
-    builder.finish(of)
 }
 
 /// A title as read: its words (first-seen ids), which of them are printed
@@ -465,6 +450,14 @@ pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Profiles of `[title, outcome, activity, rationale]` texts (same order)
+    /// and their vocabulary.
+    fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
+        let mut builder = ProfileBuilder::default();
+        let of = texts.map(|t| builder.add(norm, [&t[0], &t[1], &t[2], &t[3]])).collect();
+        builder.finish(of)
+    }
 
     #[test]
     fn set_measures() {

@@ -212,12 +212,17 @@ fn keep(outcome: Outcome, spool: &Mutex<Spool>, reader: &Mutex<Reader>) -> Resul
         Err(e) => return Ok(Err(e)),
     };
     let spooled = lock(spool)?.put(&r)?;
-    let mut reader = reader.lock().map_err(|_| anyhow::anyhow!("the record reader was poisoned by a panic"))?;
+    let mut reader = unpoisoned(reader.lock(), "the record reader")?;
     Ok(Ok(Kept { rows: reader.pack(&r.milestones, &r.measures), keys: r.keys.len(), document: r.document, spooled }))
 }
 
 fn lock(spool: &Mutex<Spool>) -> Result<std::sync::MutexGuard<'_, Spool>> {
-    spool.lock().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))
+    unpoisoned(spool.lock(), "the spool")
+}
+
+/// What a mutex held, or an error if a thread panicked holding it.
+fn unpoisoned<T, E>(r: std::result::Result<T, E>, what: &str) -> Result<T> {
+    r.map_err(|_| anyhow::anyhow!("{what} was poisoned by a panic"))
 }
 
 /// Records made after the documents' (series) on their way to the spool,
@@ -353,7 +358,7 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     let spool = Mutex::new(Spool::create(&opts.out)?);
     let reader = Mutex::new(Reader::new(rules));
     let held = process_all(&files, rules, opts, &|o| keep(o, &spool, &reader))?;
-    let reader = reader.into_inner().map_err(|_| anyhow::anyhow!("the record reader was poisoned by a panic"))?;
+    let reader = unpoisoned(reader.into_inner(), "the record reader")?;
     let held = held.into_iter().collect::<Result<Vec<Held>>>()?;
     // Reconciliation runs on threads too: `--jobs` bounds those as well, so
     // `--jobs 1` uses one core from start to end.
@@ -369,7 +374,7 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    let spool = spool.into_inner().map_err(|_| anyhow::anyhow!("the spool was poisoned by a panic"))?;
+    let spool = unpoisoned(spool.into_inner(), "the spool")?;
     let view = DatasetView::new(
         &run.documents,
         &run.spooled,

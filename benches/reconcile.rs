@@ -274,6 +274,13 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
     ds.scorecard_keys = Vec::new();
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     let records_heap = IN_USE.load(Ordering::Relaxed);
+    // What workers hand the run of each record (one document at a time in
+    // a run, all at once here; not counted below).
+    let fields: (Vec<_>, Vec<_>) = (
+        ds.milestones.iter().map(reconcile::rows::MilestoneFields::of).collect(),
+        ds.measures.iter().map(reconcile::rows::MeasureFields::of).collect(),
+    );
+    let fields_heap = IN_USE.load(Ordering::Relaxed) - records_heap;
     let (n_milestones, n_measures) = (ds.milestones.len(), ds.measures.len());
     println!(
         "reconcile {path}: {} documents, {n_milestones} milestones, {n_measures} measures ({} threads)",
@@ -284,12 +291,12 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
     // tables and the profiles read so far), unpacked once reading is done.
     let records = (n_milestones + n_measures).max(1) as f64;
     let mut reader = reconcile::rows::Reader::new(rules);
-    let (packed, t_pack, _) = measured(|| reader.pack(&ds.milestones, &ds.measures));
-    let packed_heap = IN_USE.load(Ordering::Relaxed) - records_heap;
+    let (packed, t_pack, _) = measured(|| reader.pack(&fields.0, &fields.1));
+    let packed_heap = IN_USE.load(Ordering::Relaxed) - records_heap - fields_heap;
     // Packed again by the same reader, the rows add only themselves: the
     // strings are in its tables and the texts profiled already.
     let before = IN_USE.load(Ordering::Relaxed);
-    let again = reader.pack(&ds.milestones, &ds.measures);
+    let again = reader.pack(&fields.0, &fields.1);
     let rows_alone = IN_USE.load(Ordering::Relaxed) - before;
     drop(again);
     let ((milestones, measures), t, peak) = measured(|| {
@@ -297,7 +304,7 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
         reader.unpack(packed, &mut ms, &mut mz);
         reader.finish(ms, mz)
     });
-    let rows_heap = IN_USE.load(Ordering::Relaxed) - records_heap;
+    let rows_heap = IN_USE.load(Ordering::Relaxed) - records_heap - fields_heap;
     println!(
         "  rows:             {:>7.3} s, peak heap {:>7.1} MiB; packed {:.1} MiB ({:.0} B a record, of which the \
          rows {:.0} B, the rest string tables and profiles), unpacked {:.1} MiB ({:.0} B a record); the records {:.0} B",
@@ -311,6 +318,7 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
         records_heap as f64 / records
     );
     // A run keeps the documents only; the records wait on disk.
+    drop(fields);
     ds.milestones = Vec::new();
     ds.measures = Vec::new();
     let (mut times, mut peaks) = ([Duration::MAX; 2], [0usize; 2]);

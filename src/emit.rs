@@ -6,20 +6,14 @@
 //! never leaves a half-written dataset: readers see the old file or the new
 //! one, nothing in between.
 
-use std::cell::RefCell;
 use std::fs;
 use std::io::Write;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use anyhow::{Context, Result};
-use serde::ser::{Error as _, SerializeSeq};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    dataset_schema, Document, DocumentError, KeyEntry, Measure, MeasureSeries, Milestone, Series, SCHEMA_VERSION,
-};
+use crate::model::{dataset_schema, Document, DocumentError, KeyEntry, Measure, Milestone, SCHEMA_VERSION};
 use crate::spool::{Span, Spool, Spooled};
 
 /// Serialise a value as the project's canonical JSON: pretty, two-space
@@ -70,90 +64,158 @@ pub struct Written {
     pub schema: PathBuf,
 }
 
-/// The dataset of a run whose per-document records wait in the spool
-/// ([`crate::spool`]): serialised exactly as the [`crate::model::Dataset`] with the same
-/// contents would be (same fields in the same order, so the same bytes),
-/// reading one document's records at a time.
-#[derive(Serialize)]
-pub struct DatasetView<'a> {
-    schema_version: &'static str,
-    documents: &'a [Document],
-    milestones: FromSpool<'a, Milestone>,
-    measures: FromSpool<'a, Measure>,
-    scorecard_keys: FromSpool<'a, KeyEntry>,
-    series: FromSpool<'a, Series>,
-    measure_series: FromSpool<'a, MeasureSeries>,
-    errors: &'a [DocumentError],
-}
+/// The indentation of a record in `dataset.json`: an element of one of the
+/// top-level object's lists, two levels deep.
+const ELEMENT_INDENT: &[u8] = b"    ";
 
-impl<'a> DatasetView<'a> {
-    /// `spooled[i]` says where the records of `documents[i]` are; `series`
-    /// and `measure_series` where the series are, in order.
-    pub fn new(
-        documents: &'a [Document],
-        spooled: &'a [Spooled],
-        spool: Spool,
-        series: &[Span],
-        measure_series: &[Span],
-        errors: &'a [DocumentError],
-    ) -> DatasetView<'a> {
-        let spool = Rc::new(RefCell::new(spool));
-        let spans = |f: fn(&Spooled) -> Span| spooled.iter().map(f).collect();
-        DatasetView {
-            schema_version: SCHEMA_VERSION,
-            documents,
-            milestones: FromSpool::new(&spool, spans(|s| s.milestones)),
-            measures: FromSpool::new(&spool, spans(|s| s.measures)),
-            scorecard_keys: FromSpool::new(&spool, spans(|s| s.keys)),
-            series: FromSpool::new(&spool, series.to_vec()),
-            measure_series: FromSpool::new(&spool, measure_series.to_vec()),
-            errors,
+/// Render records as they stand in `dataset.json`: each as pretty JSON at
+/// the depth of an element of a top-level list, separated by `,` and a new
+/// indented line, appended to `out`. Records are rendered where they are
+/// made (in the worker that read the document, on the thread that
+/// reconciled the series), so writing the dataset is copying: see
+/// [`SpooledDataset`].
+pub fn render_elements<T: Serialize>(records: &[T], out: &mut Vec<u8>) -> Result<()> {
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+            out.extend_from_slice(ELEMENT_INDENT);
         }
+        serde_json::to_writer_pretty(Indented { inner: &mut *out, indent: ELEMENT_INDENT }, r)
+            .context("rendering records as JSON")?;
+    }
+    Ok(())
+}
+
+/// One document's records rendered ([`render_elements`]): its milestones,
+/// measures and key entries one after another in `json`, and the length of
+/// each list. The lengths travel in a worker's reply, the JSON after it
+/// ([`crate::worker`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rendered {
+    pub milestones: u64,
+    pub measures: u64,
+    pub keys: u64,
+    #[serde(skip)]
+    pub json: Vec<u8>,
+}
+
+impl Rendered {
+    pub fn of(milestones: &[Milestone], measures: &[Measure], keys: &[KeyEntry]) -> Result<Rendered> {
+        let mut json = Vec::new();
+        let mut len = |records: &dyn Fn(&mut Vec<u8>) -> Result<()>| -> Result<u64> {
+            let before = json.len();
+            records(&mut json)?;
+            Ok((json.len() - before) as u64)
+        };
+        let milestones = len(&|out| render_elements(milestones, out))?;
+        let measures = len(&|out| render_elements(measures, out))?;
+        let keys = len(&|out| render_elements(keys, out))?;
+        Ok(Rendered { milestones, measures, keys, json })
+    }
+
+    /// How many bytes of JSON the lengths say there are.
+    pub fn len(&self) -> u64 {
+        self.milestones.saturating_add(self.measures).saturating_add(self.keys)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-/// One list of the dataset, read back from the spool a span (a document's
-/// records, a batch of series) at a time while it is written.
-struct FromSpool<'a, T> {
-    spool: Rc<RefCell<Spool>>,
-    spans: Vec<Span>,
-    records: PhantomData<&'a T>,
+/// Pretty JSON moved deeper: writes what it is given, with `indent` after
+/// each newline. Exact, because a newline in serde_json's pretty output is
+/// always the formatter's (a newline inside a string is written `\n`).
+struct Indented<'a, W: Write> {
+    inner: W,
+    indent: &'a [u8],
 }
 
-impl<T> FromSpool<'_, T> {
-    fn new(spool: &Rc<RefCell<Spool>>, spans: Vec<Span>) -> Self {
-        FromSpool { spool: spool.clone(), spans, records: PhantomData }
-    }
-}
-
-/// Each record goes from the spool's compact JSON straight into the
-/// dataset's pretty JSON (`serde_transcode`), without being built as a `T`
-/// in between (no allocation per field): the same bytes, since serde_json
-/// writes strings and floats the same way each time and parses floats
-/// exactly (`float_roundtrip`).
-impl<T: Serialize> Serialize for FromSpool<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        for span in &self.spans {
-            let bytes = self.spool.borrow_mut().read_json(*span).map_err(|e| S::Error::custom(format!("{e:#}")))?;
-            let records: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&bytes)
-                .map_err(|e| S::Error::custom(format!("decoding spooled records: {e}")))?;
-            for r in records {
-                let mut record = serde_json::Deserializer::from_str(r.get());
-                seq.serialize_element(&serde_transcode::Transcoder::new(&mut record))?;
-            }
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|b| *b == b'\n') {
+            self.inner.write_all(&rest[..=i])?;
+            self.inner.write_all(self.indent)?;
+            rest = &rest[i + 1..];
         }
-        seq.end()
+        self.inner.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
-/// Write the dataset and its schema into `out_dir` (created if needed).
-pub fn write_dataset(out_dir: &Path, dataset: &impl Serialize) -> Result<Written> {
+/// The dataset of a run whose records wait in the spool, rendered
+/// ([`render_elements`], [`crate::spool`]): written exactly as
+/// [`write_json`] writes the [`crate::model::Dataset`] with the same contents (same
+/// fields in the same order, so the same bytes), by copying each
+/// document's records, each batch of series, from the spool in order.
+pub struct SpooledDataset<'a> {
+    pub documents: &'a [Document],
+    /// Where the records of each document are, indexed like `documents`.
+    pub spooled: &'a [Spooled],
+    pub series: &'a [Span],
+    pub measure_series: &'a [Span],
+    pub errors: &'a [DocumentError],
+}
+
+impl SpooledDataset<'_> {
+    /// Write the dataset, with a newline at the end, reading the records
+    /// from `spool`.
+    pub fn write(&self, w: &mut dyn Write, spool: &mut Spool) -> Result<()> {
+        let records = |f: fn(&Spooled) -> Span| -> Vec<Span> { self.spooled.iter().map(f).collect() };
+        w.write_all(b"{\n  \"schema_version\": ")?;
+        serde_json::to_writer(&mut *w, SCHEMA_VERSION)?;
+        w.write_all(b",\n  \"documents\": ")?;
+        write_nested(w, self.documents)?;
+        let lists = [
+            ("milestones", records(|s| s.milestones)),
+            ("measures", records(|s| s.measures)),
+            ("scorecard_keys", records(|s| s.keys)),
+            ("series", self.series.to_vec()),
+            ("measure_series", self.measure_series.to_vec()),
+        ];
+        for (name, spans) in lists {
+            write!(w, ",\n  \"{name}\": ")?;
+            write_list(w, spool, &spans)?;
+        }
+        w.write_all(b",\n  \"errors\": ")?;
+        write_nested(w, self.errors)?;
+        w.write_all(b"\n}\n")?;
+        Ok(())
+    }
+}
+
+/// A value of the top-level object, pretty, one level deep.
+fn write_nested<T: Serialize + ?Sized>(w: &mut dyn Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(Indented { inner: &mut *w, indent: b"  " }, value).context("serialising JSON")
+}
+
+/// A list of the top-level object whose elements are rendered in the spool
+/// at `spans` (empty spans add nothing), as serde_json writes a list.
+fn write_list(w: &mut dyn Write, spool: &mut Spool, spans: &[Span]) -> Result<()> {
+    let mut any = false;
+    for span in spans.iter().filter(|s| !s.is_empty()) {
+        w.write_all(if any { b",\n" } else { b"[\n" })?;
+        w.write_all(ELEMENT_INDENT)?;
+        spool.copy(*span, w)?;
+        any = true;
+    }
+    w.write_all(if any { b"\n  ]" } else { b"[]" })?;
+    Ok(())
+}
+
+/// Write the dataset (from the spool) and its schema into `out_dir`
+/// (created if needed).
+pub fn write_dataset(out_dir: &Path, dataset: &SpooledDataset, spool: &mut Spool) -> Result<Written> {
     fs::create_dir_all(out_dir).with_context(|| format!("creating output folder {}", out_dir.display()))?;
     let schema = out_dir.join("dataset.schema.json");
     write_atomic(&schema, &to_json(&dataset_schema())?)?;
     let data = out_dir.join("dataset.json");
-    write_atomic_with(&data, |w| write_json(w, dataset))?;
+    write_atomic_with(&data, |w| dataset.write(w, spool))?;
     Ok(Written { dataset: data, schema })
 }
 
@@ -161,7 +223,7 @@ pub fn write_dataset(out_dir: &Path, dataset: &impl Serialize) -> Result<Written
 mod tests {
     use super::*;
     use crate::ingest::InputFile;
-    use crate::model::{Dataset, ErrorKind};
+    use crate::model::{Dataset, ErrorKind, Series};
     use crate::pipeline::{process, DocOptions};
     use crate::rules::Rules;
 
@@ -178,7 +240,7 @@ mod tests {
         for name in ["tracker-2021-22.docx", "cabinet-2024-25-midyear.pdf", "tracker-2023-24.pdf"] {
             let file = InputFile { path: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports").join(name) };
             let r = process(&file, &rules, &DocOptions::default()).unwrap();
-            spooled.push(spool.put(&r).unwrap());
+            spooled.push(spool.put(&Rendered::of(&r.milestones, &r.measures, &r.keys).unwrap()).unwrap());
             ds.documents.push(r.document);
             ds.milestones.extend(r.milestones);
             ds.measures.extend(r.measures);
@@ -190,13 +252,37 @@ mod tests {
         assert!(!ds.milestones.is_empty() && !ds.measures.is_empty() && !ds.scorecard_keys.is_empty());
 
         // Series in batches of unequal sizes, as a run spools them.
+        fn append<T: Serialize>(spool: &mut Spool, records: &[T]) -> Span {
+            let mut json = Vec::new();
+            render_elements(records, &mut json).unwrap();
+            spool.append(&json).unwrap()
+        }
         let (a, b) = ds.series.split_at(1);
-        let series = [spool.append(a).unwrap(), spool.append(b).unwrap()];
-        let measure_series = [spool.append(&ds.measure_series).unwrap()];
-        let view = DatasetView::new(&ds.documents, &spooled, spool, &series, &measure_series, &ds.errors);
+        let series = [append(&mut spool, a), append(&mut spool, &[] as &[Series]), append(&mut spool, b)];
+        let measure_series = [append(&mut spool, &ds.measure_series)];
+        let view = SpooledDataset {
+            documents: &ds.documents,
+            spooled: &spooled,
+            series: &series,
+            measure_series: &measure_series,
+            errors: &ds.errors,
+        };
         let mut streamed = Vec::new();
-        write_json(&mut streamed, &view).unwrap();
+        view.write(&mut streamed, &mut spool).unwrap();
         assert!(streamed == to_json(&ds).unwrap(), "the streamed dataset differs from the whole one");
+    }
+
+    /// With nothing in it, too (every list empty: `[]`, not `[\n  ]`).
+    #[test]
+    fn an_empty_spooled_dataset_is_the_empty_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        let nothing = [spool.put(&Rendered::default()).unwrap().milestones];
+        let view = SpooledDataset { documents: &[], spooled: &[], series: &nothing, measure_series: &[], errors: &[] };
+        let mut streamed = Vec::new();
+        view.write(&mut streamed, &mut spool).unwrap();
+        let ds = Dataset { schema_version: SCHEMA_VERSION.into(), ..Default::default() };
+        assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(to_json(&ds).unwrap()).unwrap());
     }
 
     #[test]

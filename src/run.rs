@@ -10,11 +10,13 @@
 //! `--in-process` reads them on threads of this process instead, for
 //! debugging and for measuring what isolation costs.
 //!
-//! As each document arrives its records go to a spool on disk
+//! Each document arrives handed off ([`crate::handoff`]): its records
+//! already rendered as they will stand in the dataset, and the fields
+//! reconciliation reads. The rendered records go to a spool on disk
 //! ([`crate::spool`]); the supervisor keeps the document and compact rows
-//! of what reconciliation reads ([`reconcile::rows`]). Series go to the
-//! spool as they are made, and the dataset is written by reading everything
-//! back one document (one batch of series) at a time.
+//! of those fields ([`reconcile::rows`]). Series are rendered and spooled
+//! as they are made, and the dataset is written by copying everything back
+//! in order.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -27,10 +29,11 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::emit::{self, DatasetView};
+use crate::emit::{self, SpooledDataset};
+use crate::handoff::{hand_off, Outcome};
 use crate::ingest::{self, InputFile};
 use crate::model::{Document, DocumentError};
-use crate::pipeline::{self, DocOptions, DocResult};
+use crate::pipeline::{self, DocOptions};
 use crate::reconcile;
 use crate::reconcile::rows::{Packed, Reader};
 use crate::rules::Rules;
@@ -97,9 +100,6 @@ impl Summary {
         )
     }
 }
-
-/// One document's outcome, in input order.
-type Outcome = Result<DocResult, DocumentError>;
 
 /// A read document as the supervisor keeps it while the batch runs: the
 /// document, the rows reconciliation reads of its records, packed
@@ -195,7 +195,7 @@ fn in_process<T: Send>(
                 if worker::stop_requested().is_some() {
                     return None;
                 }
-                Some(keep(pipeline::process(f, rules, &opts.doc)))
+                Some(keep(hand_off(pipeline::process(f, rules, &opts.doc))))
             })
             .collect()
     });
@@ -207,13 +207,13 @@ fn in_process<T: Send>(
 
 /// Spool a document's records and keep the rest (see [`Kept`]).
 fn keep(outcome: Outcome, spool: &Mutex<Spool>, reader: &Mutex<Reader>) -> Result<Held> {
-    let r = match outcome {
-        Ok(r) => r,
+    let h = match outcome {
+        Ok(h) => h,
         Err(e) => return Ok(Err(e)),
     };
-    let spooled = lock(spool)?.put(&r)?;
+    let spooled = lock(spool)?.put(&h.records)?;
     let mut reader = unpoisoned(reader.lock(), "the record reader")?;
-    Ok(Ok(Kept { rows: reader.pack(&r.milestones, &r.measures), keys: r.keys.len(), document: r.document, spooled }))
+    Ok(Ok(Kept { rows: reader.pack(&h.milestones, &h.measures), keys: h.keys, document: h.document, spooled }))
 }
 
 fn lock(spool: &Mutex<Spool>) -> Result<std::sync::MutexGuard<'_, Spool>> {
@@ -255,7 +255,10 @@ impl<'a, T: serde::Serialize> ToSpool<'a, T> {
             self.batch.clear();
             return;
         }
-        match lock(self.spool).and_then(|mut s| s.append(&self.batch)) {
+        // Rendered on this thread; only the copy into the spool is shared.
+        let mut json = Vec::new();
+        let appended = emit::render_elements(&self.batch, &mut json).and_then(|_| lock(self.spool)?.append(&json));
+        match appended {
             Ok(span) => self.spans.push(span),
             Err(e) => self.error = Some(e),
         }
@@ -374,16 +377,15 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    let spool = unpoisoned(spool.into_inner(), "the spool")?;
-    let view = DatasetView::new(
-        &run.documents,
-        &run.spooled,
-        spool,
-        &run.series.spans,
-        &run.measure_series.spans,
-        &run.errors,
-    );
-    let written = emit::write_dataset(&opts.out, &view)?;
+    let mut spool = unpoisoned(spool.into_inner(), "the spool")?;
+    let dataset = SpooledDataset {
+        documents: &run.documents,
+        spooled: &run.spooled,
+        series: &run.series.spans,
+        measure_series: &run.measure_series.spans,
+        errors: &run.errors,
+    };
+    let written = emit::write_dataset(&opts.out, &dataset, &mut spool)?;
     Ok(Summary {
         documents: run.documents.len() + run.errors.len(),
         pages: run.documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),

@@ -5,12 +5,13 @@
 //! supervisor needs only a few of their fields to reconcile series across
 //! years (titles, plan years, refs, canonical statuses). So as each document
 //! finishes, its milestones, measures and key entries are appended to a
-//! temporary file in the output folder, as one compact JSON array each, and
-//! the supervisor keeps the document, compact rows of what reconciliation
-//! reads ([`crate::reconcile::rows`]), and where the arrays are. Series are
-//! appended in small batches as reconciliation makes them. Writing
-//! `dataset.json` then reads everything back one document (one batch) at a
-//! time, in order.
+//! temporary file in the output folder, rendered as they will stand in
+//! `dataset.json` ([`crate::emit::render_elements`], done by the worker that
+//! read the document), and the supervisor keeps the document, compact rows
+//! of what reconciliation reads ([`crate::reconcile::rows`]), and where the
+//! records are. Series are appended in small batches as reconciliation
+//! makes them. Writing `dataset.json` then copies everything back, in
+//! order.
 //!
 //! The file is created in the output folder (the disk the user chose for
 //! the results, not a `/tmp` that may be memory) without a name
@@ -22,15 +23,21 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
 
-use crate::pipeline::DocResult;
+use crate::emit::Rendered;
 
 /// Where one list of records lies in the spool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Span {
     offset: u64,
     len: u64,
+}
+
+impl Span {
+    /// No records.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// Where one document's records lie in the spool.
@@ -47,6 +54,8 @@ pub struct Spool {
     dir: PathBuf,
     writer: BufWriter<File>,
     end: u64,
+    /// For copying out: records are read back in pieces this big.
+    buffer: Vec<u8>,
 }
 
 impl Spool {
@@ -56,31 +65,38 @@ impl Spool {
         let file = tempfile::tempfile_in(dir).with_context(|| {
             format!("creating a temporary file for the records in {} (is the folder writable?)", dir.display())
         })?;
-        Ok(Spool { dir: dir.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, file), end: 0 })
-    }
-
-    /// Append a document's records.
-    pub fn put(&mut self, r: &DocResult) -> Result<Spooled> {
-        Ok(Spooled {
-            milestones: self.append(&r.milestones)?,
-            measures: self.append(&r.measures)?,
-            keys: self.append(&r.keys)?,
+        Ok(Spool {
+            dir: dir.to_path_buf(),
+            writer: BufWriter::with_capacity(1 << 16, file),
+            end: 0,
+            buffer: Vec::new(),
         })
     }
 
-    /// Append a list of records (one JSON array); [`Spool::read`] takes them back.
-    pub fn append<T: Serialize>(&mut self, records: &[T]) -> Result<Span> {
-        let bytes = serde_json::to_vec(records).context("serialising records for the spool")?;
-        self.writer.write_all(&bytes).with_context(|| {
+    /// Append a document's rendered records.
+    pub fn put(&mut self, r: &Rendered) -> Result<Spooled> {
+        if r.json.len() as u64 != r.len() {
+            bail!("a document's records came with {} bytes of JSON where {} were announced", r.json.len(), r.len());
+        }
+        let all = self.append(&r.json)?;
+        let milestones = Span { offset: all.offset, len: r.milestones };
+        let measures = Span { offset: milestones.offset + milestones.len, len: r.measures };
+        let keys = Span { offset: measures.offset + measures.len, len: r.keys };
+        Ok(Spooled { milestones, measures, keys })
+    }
+
+    /// Append rendered records ([`crate::emit::render_elements`]).
+    pub fn append(&mut self, json: &[u8]) -> Result<Span> {
+        self.writer.write_all(json).with_context(|| {
             format!("writing records to a temporary file in {} (is the disk full?)", self.dir.display())
         })?;
-        let span = Span { offset: self.end, len: bytes.len() as u64 };
+        let span = Span { offset: self.end, len: json.len() as u64 };
         self.end += span.len;
         Ok(span)
     }
 
-    /// Read back the JSON array of records at `span`, as written.
-    pub fn read_json(&mut self, span: Span) -> Result<Vec<u8>> {
+    /// Copy the records at `span` to `out`, as written.
+    pub fn copy(&mut self, span: Span, out: &mut dyn Write) -> Result<()> {
         if span.offset + span.len > self.end {
             bail!(
                 "{}: nothing was written at {}..{}",
@@ -90,14 +106,12 @@ impl Spool {
             );
         }
         self.writer.flush().with_context(|| self.failed("writing"))?;
-        let file = self.writer.get_mut();
-        let mut bytes = vec![0; span.len as usize];
-        let read = file
-            .seek(SeekFrom::Start(span.offset))
-            .and_then(|_| file.read_exact(&mut bytes))
-            .and_then(|_| file.seek(SeekFrom::Start(self.end)));
-        read.with_context(|| self.failed("reading back"))?;
-        Ok(bytes)
+        if self.buffer.is_empty() {
+            self.buffer = vec![0; COPY_PIECE];
+        }
+        let copied = copy_range(self.writer.get_mut(), span, &mut self.buffer, out)
+            .and_then(|_| self.writer.get_mut().seek(SeekFrom::Start(self.end)).map(drop));
+        copied.with_context(|| self.failed("copying out"))
     }
 
     fn failed(&self, what: &str) -> String {
@@ -105,12 +119,27 @@ impl Spool {
     }
 }
 
+/// Records are copied out of the spool in pieces this big.
+const COPY_PIECE: usize = 1 << 20;
+
+fn copy_range(file: &mut File, span: Span, buffer: &mut [u8], out: &mut dyn Write) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(span.offset))?;
+    let mut left = span.len;
+    while left > 0 {
+        let n = left.min(buffer.len() as u64) as usize;
+        file.read_exact(&mut buffer[..n])?;
+        out.write_all(&buffer[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ingest::InputFile;
     use crate::model::{Measure, Milestone};
-    use crate::pipeline::{process, DocOptions};
+    use crate::pipeline::{process, DocOptions, DocResult};
     use crate::rules::Rules;
 
     fn read(name: &str) -> DocResult {
@@ -119,9 +148,21 @@ mod tests {
         process(&file, &rules, &DocOptions::default()).unwrap()
     }
 
+    fn rendered(r: &DocResult) -> Rendered {
+        Rendered::of(&r.milestones, &r.measures, &r.keys).unwrap()
+    }
+
     impl Spool {
+        fn put_doc(&mut self, r: &DocResult) -> Result<Spooled> {
+            self.put(&rendered(r))
+        }
+
+        /// The records at `span`, decoded (they are a list's elements).
         fn read<T: serde::de::DeserializeOwned>(&mut self, span: Span) -> Result<Vec<T>> {
-            Ok(serde_json::from_slice(&self.read_json(span)?)?)
+            let mut json = b"[".to_vec();
+            self.copy(span, &mut json)?;
+            json.push(b']');
+            Ok(serde_json::from_slice(&json)?)
         }
     }
 
@@ -131,22 +172,26 @@ mod tests {
         let mut spool = Spool::create(dir.path()).unwrap();
         let (a, b) = (read("tracker-2021-22.docx"), read("cabinet-2024-25-midyear.pdf"));
         assert!(!a.milestones.is_empty() && !b.measures.is_empty() && !b.keys.is_empty());
-        let (sa, sb) = (spool.put(&a).unwrap(), spool.put(&b).unwrap());
+        let (sa, sb) = (spool.put_doc(&a).unwrap(), spool.put_doc(&b).unwrap());
         assert_eq!(spool.read::<Measure>(sb.measures).unwrap(), b.measures);
         assert_eq!(spool.read::<Milestone>(sa.milestones).unwrap(), a.milestones);
         assert_eq!(spool.read::<crate::model::KeyEntry>(sb.keys).unwrap(), b.keys);
         // Appending after reading goes to the end, not over what was read.
-        let sc = spool.put(&a).unwrap();
+        let sc = spool.put_doc(&a).unwrap();
         assert_eq!(spool.read::<Milestone>(sc.milestones).unwrap(), a.milestones);
         assert_eq!(spool.read::<Milestone>(sa.milestones).unwrap(), a.milestones);
         assert!(spool.read::<Milestone>(Span { offset: sc.keys.offset, len: 1 << 30 }).is_err());
+        // Lengths that do not add up to the JSON are refused.
+        let mut short = rendered(&a);
+        short.json.pop();
+        assert!(spool.put(&short).is_err());
     }
 
     #[test]
     fn the_spool_leaves_no_file_behind() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::create(dir.path()).unwrap();
-        spool.put(&read("tracker-2021-22.docx")).unwrap();
+        spool.put_doc(&read("tracker-2021-22.docx")).unwrap();
         // Not even while it is in use: a run killed now leaves nothing.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::normalise::{Memo, Normaliser};
-use crate::model::Milestone;
 
 /// Content words by id.
 #[derive(Debug, Clone, Default)]
@@ -97,15 +96,6 @@ impl std::ops::Index<usize> for Profiles {
     fn index(&self, record: usize) -> &Profile {
         &self.distinct[self.of[record] as usize]
     }
-}
-
-/// The four texts of a milestone a profile is made of: action, outcome,
-/// activity, rationale.
-pub fn milestone_texts(m: &Milestone) -> [&str; 4] {
-    fn text(t: &Option<String>) -> &str {
-        t.as_deref().unwrap_or("")
-    }
-    [&m.action, text(&m.outcome), text(&m.activity), text(&m.rationale)]
 }
 
 /// A title as read: its words (first-seen ids), which of them are printed

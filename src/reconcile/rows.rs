@@ -22,10 +22,93 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::normalise::Normaliser;
-use super::profile::{milestone_texts, ProfileBuilder, Profiles, Vocabulary};
+use super::profile::{ProfileBuilder, Profiles, Vocabulary};
 use crate::model::{Direction, Measure, MeasureSource, MeasureStatus, Milestone, MilestoneStatus, Section};
 use crate::rules::Rules;
+
+/// The fields of a milestone that reconciliation reads, as they leave the
+/// worker that read the document: a fifth of the record's JSON, so the
+/// supervisor decodes only what it keeps (the record itself reaches the
+/// dataset already rendered, [`crate::handoff`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MilestoneFields {
+    pub id: String,
+    pub document_id: String,
+    pub plan_year: Option<String>,
+    pub section: Section,
+    pub theme_key: Option<String>,
+    pub action: String,
+    pub outcome: Option<String>,
+    pub activity: Option<String>,
+    pub rationale: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub revised_end: Option<String>,
+    pub status: MilestoneStatus,
+}
+
+impl MilestoneFields {
+    pub fn of(m: &Milestone) -> MilestoneFields {
+        MilestoneFields {
+            id: m.id.clone(),
+            document_id: m.document_id.clone(),
+            plan_year: m.plan_year.clone(),
+            section: m.section,
+            theme_key: m.theme_key.clone(),
+            action: m.action.clone(),
+            outcome: m.outcome.clone(),
+            activity: m.activity.clone(),
+            rationale: m.rationale.clone(),
+            start: m.target.start.clone(),
+            end: m.target.end.clone(),
+            revised_end: m.target.revised_end.clone(),
+            status: m.status.canonical,
+        }
+    }
+
+    /// The four texts its profile is made of: action, outcome, activity,
+    /// rationale.
+    fn texts(&self) -> [&str; 4] {
+        fn text(t: &Option<String>) -> &str {
+            t.as_deref().unwrap_or("")
+        }
+        [&self.action, text(&self.outcome), text(&self.activity), text(&self.rationale)]
+    }
+}
+
+/// The fields of a measure that reconciliation reads (see
+/// [`MilestoneFields`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureFields {
+    pub id: String,
+    pub document_id: String,
+    pub r#ref: Option<String>,
+    pub title: Option<String>,
+    pub period: Option<String>,
+    pub source: MeasureSource,
+    pub value: Option<f64>,
+    pub status: Option<MeasureStatus>,
+    pub direction: Option<Direction>,
+}
+
+impl MeasureFields {
+    pub fn of(m: &Measure) -> MeasureFields {
+        MeasureFields {
+            id: m.id.clone(),
+            document_id: m.document_id.clone(),
+            r#ref: m.r#ref.clone(),
+            title: m.title.clone(),
+            period: m.period.clone(),
+            source: m.source,
+            value: m.value.as_ref().and_then(|v| v.number),
+            status: m.status.canonical,
+            direction: m.direction.canonical,
+        }
+    }
+}
 
 /// Target dates as ISO partial dates (see [`crate::model::TargetDate`]).
 #[derive(Debug, Clone, Default)]
@@ -188,7 +271,7 @@ impl Reader {
     }
 
     /// Pack a document's records (profiling their texts on the way).
-    pub fn pack(&mut self, milestones: &[Milestone], measures: &[Measure]) -> Packed {
+    pub fn pack(&mut self, milestones: &[MilestoneFields], measures: &[MeasureFields]) -> Packed {
         let mut p = Packed::default();
         for m in milestones {
             p.ids.push_str(&m.id);
@@ -198,14 +281,10 @@ impl Reader {
                 plan_year: self.number_opt(&m.plan_year),
                 theme_key: self.number_opt(&m.theme_key),
                 action: self.number(&m.action),
-                target: [
-                    self.number_opt(&m.target.start),
-                    self.number_opt(&m.target.end),
-                    self.number_opt(&m.target.revised_end),
-                ],
+                target: [self.number_opt(&m.start), self.number_opt(&m.end), self.number_opt(&m.revised_end)],
                 section: code(&mut self.sections, m.section),
-                status: code(&mut self.statuses, m.status.canonical),
-                profile: self.milestone_profiles.add(&self.norm, milestone_texts(m)),
+                status: code(&mut self.statuses, m.status),
+                profile: self.milestone_profiles.add(&self.norm, m.texts()),
             };
             p.milestones.push(packed);
         }
@@ -217,10 +296,10 @@ impl Reader {
                 r#ref: self.number_opt(&m.r#ref),
                 title: self.number_opt(&m.title),
                 period: self.number_opt(&m.period),
-                value: m.value.as_ref().and_then(|v| v.number),
+                value: m.value,
                 source: code(&mut self.sources, m.source),
-                status: code(&mut self.measure_statuses, m.status.canonical),
-                direction: code(&mut self.directions, m.direction.canonical),
+                status: code(&mut self.measure_statuses, m.status),
+                direction: code(&mut self.directions, m.direction),
                 profile: self.measure_profiles.add(&self.norm, [m.title.as_deref().unwrap_or(""), "", "", ""]),
             };
             p.measures.push(packed);
@@ -290,7 +369,9 @@ pub fn rows_of(
     measures: &[Measure],
 ) -> (Rows<MilestoneRow>, Rows<MeasureRow>) {
     let mut reader = Reader::new(rules);
-    let packed = reader.pack(milestones, measures);
+    let milestones: Vec<MilestoneFields> = milestones.iter().map(MilestoneFields::of).collect();
+    let measures: Vec<MeasureFields> = measures.iter().map(MeasureFields::of).collect();
+    let packed = reader.pack(&milestones, &measures);
     let (mut ms, mut mz) = (Vec::new(), Vec::new());
     reader.unpack(packed, &mut ms, &mut mz);
     reader.finish(ms, mz)
@@ -332,7 +413,11 @@ mod tests {
 
         let mut reader = Reader::new(&rules);
         // The later documents first, as faster workers may deliver them.
-        let mut by_doc: Vec<Packed> = docs.iter().rev().map(|d| reader.pack(&d.milestones, &[])).collect();
+        let mut by_doc: Vec<Packed> = docs
+            .iter()
+            .rev()
+            .map(|d| reader.pack(&d.milestones.iter().map(MilestoneFields::of).collect::<Vec<_>>(), &[]))
+            .collect();
         by_doc.reverse();
         let (mut rows, mut none) = (Vec::new(), Vec::new());
         by_doc.into_iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));

@@ -1,5 +1,6 @@
 //! The worker side: `plantrace __worker`, started by the supervisor, reads
-//! one document per request line and answers with one reply line.
+//! one document per request line and answers with one reply line (and the
+//! document's rendered records after it: [`wire::Reply::attachment`]).
 //!
 //! The worker's stdout carries the protocol only: before anything else runs
 //! the worker moves it to a private descriptor and points descriptor 1 at
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 
 use super::fault;
 use super::wire::{self, LineError, Reply, Request, Settings};
+use crate::handoff::{hand_off, Outcome};
 use crate::ingest::InputFile;
 use crate::model::{DocumentError, ErrorKind};
 use crate::pipeline::{self, DocOptions};
@@ -80,8 +82,9 @@ pub fn serve(rules: Option<PathBuf>, settings: &str) -> ExitCode {
         };
         let file = InputFile { path: request.path.to_path() };
         let _ = io::stderr().write_all(BEGIN_MARKER);
-        let outcome = read_one(&file, &rules, &opts, &faults);
-        if wire::send(&mut out, &Reply::Done(Box::new(outcome))).is_err() {
+        let mut outcome = read_one(&file, &rules, &opts, &faults);
+        let records = outcome.as_mut().map(|h| std::mem::take(&mut h.records.json)).unwrap_or_default();
+        if wire::send_with(&mut out, &Reply::Done(Box::new(outcome)), &records).is_err() {
             return ExitCode::SUCCESS; // the supervisor is gone
         }
     }
@@ -90,10 +93,10 @@ pub fn serve(rules: Option<PathBuf>, settings: &str) -> ExitCode {
 /// Process one document, turning a panic anywhere in plantrace's own stages
 /// into an error for that document (the PDF and DOCX readers already catch
 /// their own); the worker then carries on with the next request.
-fn read_one(file: &InputFile, rules: &Rules, opts: &DocOptions, faults: &fault::Faults) -> wire::Outcome {
+fn read_one(file: &InputFile, rules: &Rules, opts: &DocOptions, faults: &fault::Faults) -> Outcome {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         faults.trigger(&file.display());
-        pipeline::process(file, rules, opts)
+        hand_off(pipeline::process(file, rules, opts))
     }));
     result.unwrap_or_else(|payload| {
         let what = payload

@@ -41,15 +41,15 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub use crate::handoff::Outcome;
 pub use child::serve;
 pub use sys::{catch_stop_signals, die_of, stop_requested};
-pub use wire::Outcome;
 
 use crate::ingest::InputFile;
 use crate::model::{DocumentError, ErrorKind};
 use crate::pipeline::DocOptions;
 use crate::rules::{Rules, RulesSource};
-use wire::{LineError, Reply, Request, Settings};
+use wire::{LineError, Reply, ReplyError, Request, Settings};
 
 /// The hidden subcommand that makes the binary a worker.
 pub const COMMAND: &str = "__worker";
@@ -63,7 +63,8 @@ pub const DEFAULT_DOC_TIMEOUT_SECS: u64 = 60;
 /// together stay within a 16–32 GiB machine for typical `--jobs`.
 pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
 
-/// Longest reply line accepted from a worker.
+/// Longest reply line accepted from a worker, and longest rendered records
+/// after it.
 const MAX_REPLY: u64 = 1 << 30;
 
 /// Most of a worker's stderr kept to explain a crash.
@@ -270,7 +271,7 @@ enum Failure {
     Timeout,
     /// The worker closed its output: it died.
     Died,
-    /// The reply line was longer than [`MAX_REPLY`].
+    /// The reply line, or the records after it, longer than [`MAX_REPLY`].
     TooLong,
     /// The reply was not a reply (a bug, or a result that cannot cross).
     Garbled(String),
@@ -448,10 +449,11 @@ fn pump_replies(stdout: impl Read, tx: mpsc::Sender<Delivery>) {
     let mut input = BufReader::with_capacity(1 << 16, stdout);
     let mut line = Vec::new();
     loop {
-        let delivery = match wire::read_line(&mut input, &mut line, MAX_REPLY) {
-            Ok(()) => serde_json::from_slice::<Reply>(&line).map_err(|e| Failure::Garbled(e.to_string())),
-            Err(LineError::Closed) | Err(LineError::Io(_)) => return,
-            Err(LineError::TooLong) => Err(Failure::TooLong),
+        let delivery = match wire::read_reply(&mut input, &mut line, MAX_REPLY) {
+            Ok(reply) => Ok(reply),
+            Err(ReplyError::Garbled(e)) => Err(Failure::Garbled(e)),
+            Err(ReplyError::Line(LineError::Closed | LineError::Io(_))) => return,
+            Err(ReplyError::Line(LineError::TooLong)) => Err(Failure::TooLong),
         };
         let last = delivery.is_err();
         if tx.send(delivery).is_err() || last {

@@ -3,18 +3,19 @@
 //!
 //! Lines, not a binary framing, so a stuck worker can be debugged by hand:
 //! `echo '{"path":"x.pdf"}' | plantrace __worker --settings '{...}'`.
+//! One exception: a document's records, rendered as they will stand in the
+//! dataset ([`crate::emit::Rendered`], pretty JSON over many lines), follow
+//! the reply line that announces their length, as they are, so that the
+//! supervisor copies them instead of decoding them.
 
 use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::handoff::Outcome;
 use crate::layout::Limits;
-use crate::model::DocumentError;
-use crate::pipeline::{DocOptions, DocResult};
-
-/// One document's outcome.
-pub type Outcome = Result<DocResult, DocumentError>;
+use crate::pipeline::DocOptions;
 
 /// A file name as it crosses the pipe: text when it is valid UTF-8 (nearly
 /// always), otherwise its raw bytes, so no path is ever mangled.
@@ -65,11 +66,31 @@ pub struct Request {
 pub enum Reply {
     /// Rules loaded; send documents.
     Ready,
-    /// The outcome of the last request.
+    /// The outcome of the last request. When it is a document, its
+    /// rendered records follow the line ([`Reply::attachment`]).
     Done(Box<Outcome>),
     /// The worker cannot work at all (its rules did not load, a request it
     /// could not read); it exits after saying so.
     Failed(String),
+}
+
+impl Reply {
+    /// The bytes that follow this reply's line: a document's rendered
+    /// records, whose length the line gives.
+    pub fn attachment(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            Reply::Done(outcome) => outcome.as_mut().as_mut().ok().map(|h| &mut h.records.json),
+            _ => None,
+        }
+    }
+
+    /// How many bytes follow this reply's line.
+    pub fn attachment_len(&self) -> u64 {
+        match self {
+            Reply::Done(outcome) => outcome.as_ref().as_ref().map_or(0, |h| h.records.len()),
+            _ => 0,
+        }
+    }
 }
 
 /// The per-document settings a worker needs, as passed on its command line
@@ -116,9 +137,42 @@ impl From<Settings> for DocOptions {
 
 /// Write one message as a line and flush it.
 pub fn send<T: Serialize>(out: &mut impl Write, message: &T) -> io::Result<()> {
+    send_with(out, message, &[])
+}
+
+/// Write one message as a line, then `attachment` as it is, and flush.
+pub fn send_with<T: Serialize>(out: &mut impl Write, message: &T, attachment: &[u8]) -> io::Result<()> {
     serde_json::to_writer(&mut *out, message).map_err(io::Error::other)?;
     out.write_all(b"\n")?;
+    out.write_all(attachment)?;
     out.flush()
+}
+
+/// Read a reply's line and what follows it ([`Reply::attachment`]), each
+/// at most `cap` bytes.
+pub fn read_reply(input: &mut impl BufRead, line: &mut Vec<u8>, cap: u64) -> Result<Reply, ReplyError> {
+    read_line(input, line, cap).map_err(ReplyError::Line)?;
+    let mut reply: Reply = serde_json::from_slice(line).map_err(|e| ReplyError::Garbled(e.to_string()))?;
+    let len = reply.attachment_len();
+    if len > cap {
+        return Err(ReplyError::Line(LineError::TooLong));
+    }
+    if let Some(bytes) = reply.attachment() {
+        bytes.resize(len as usize, 0);
+        input.read_exact(bytes).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => ReplyError::Line(LineError::Closed),
+            _ => ReplyError::Line(LineError::Io(e)),
+        })?;
+    }
+    Ok(reply)
+}
+
+/// Why a reply could not be read.
+#[derive(Debug)]
+pub enum ReplyError {
+    Line(LineError),
+    /// The line was not a reply.
+    Garbled(String),
 }
 
 /// Why a line could not be read.
@@ -173,6 +227,38 @@ mod tests {
         assert_eq!(back.path.to_path().as_os_str(), raw);
         let text = WirePath::from_path(Path::new("a/b.pdf"));
         assert_eq!(serde_json::to_string(&text).unwrap(), "\"a/b.pdf\"");
+    }
+
+    /// A document's records follow its reply line as they are, and come
+    /// back whole; a reply cut short in them is a closed channel, one that
+    /// announces more than the cap is too long.
+    #[test]
+    fn rendered_records_follow_the_reply_line() {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let file = crate::ingest::InputFile {
+            path: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports/tracker-2021-22.docx"),
+        };
+        let mut handoff = crate::handoff::hand_off(crate::pipeline::process(&file, &rules, &DocOptions::default()));
+        let sent = handoff.clone();
+        let records = handoff.as_mut().map(|h| std::mem::take(&mut h.records.json)).unwrap();
+        assert!(records.len() > 1000 && records.contains(&b'\n'));
+        let mut pipe = Vec::new();
+        send_with(&mut pipe, &Reply::Done(Box::new(handoff)), &records).unwrap();
+        send(&mut pipe, &Reply::Ready).unwrap();
+
+        let mut line = Vec::new();
+        let mut input: &[u8] = &pipe;
+        match read_reply(&mut input, &mut line, 1 << 30) {
+            Ok(Reply::Done(got)) => assert!(*got == sent),
+            other => panic!("not the document: {other:?}"),
+        }
+        assert!(matches!(read_reply(&mut input, &mut line, 1 << 30), Ok(Reply::Ready)));
+
+        let cut = &pipe[..pipe.len() - 100];
+        assert!(matches!(read_reply(&mut &cut[..], &mut line, 1 << 30), Err(ReplyError::Line(LineError::Closed))));
+        let line_len = pipe.iter().position(|b| *b == b'\n').unwrap() as u64 + 1;
+        let capped = read_reply(&mut &pipe[..], &mut line, line_len);
+        assert!(matches!(capped, Err(ReplyError::Line(LineError::TooLong))));
     }
 
     #[test]

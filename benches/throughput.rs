@@ -6,7 +6,9 @@
 //!
 //! - `--docs N` documents in the corpus (default 500, about 14,000 pages);
 //! - `--repeat R` timed repetitions of every configuration (default 3;
-//!   medians are reported);
+//!   medians are reported, and the `--jobs 2` speed-up also per
+//!   repetition; every other repetition runs the configurations in reverse
+//!   order);
 //! - `--corpus DIR` use (or generate once into) DIR instead of a temporary
 //!   folder; `--big-corpus DIR` the same for the memory check's corpus;
 //! - `--big-docs M` documents of the memory check's corpus (default 2 × N;
@@ -147,7 +149,14 @@ fn run() -> Result<()> {
     let mut results: BTreeMap<usize, Vec<Measured>> = BTreeMap::new();
     for rep in 1..=args.repeat {
         println!("\nrepetition {rep}/{}", args.repeat);
-        for (i, config) in configs.iter().enumerate() {
+        // Every other repetition runs the configurations in reverse order,
+        // so that none always runs first (after a pause) or last.
+        let mut order: Vec<usize> = (0..configs.len()).collect();
+        if rep % 2 == 0 {
+            order.reverse();
+        }
+        for i in order {
+            let config = &configs[i];
             if !config.enabled {
                 continue;
             }
@@ -199,11 +208,23 @@ fn run() -> Result<()> {
     if let (Some(p), Some(t)) = (wall(4), wall(6)) {
         println!("  plantrace PDF-only time / pdftotext time, 2 streams:  {:>6.2}", p / t);
     }
-    if let (Some(a), Some(b)) = (wall(0), wall(1)) {
-        println!("  --jobs 2 speed-up over --jobs 1 (all documents):      {:>6.2}  (aim ≥ 1.8)", a / b);
-    }
-    if let (Some(a), Some(b)) = (wall(3), wall(4)) {
-        println!("  --jobs 2 speed-up over --jobs 1 (PDFs only):          {:>6.2}", a / b);
+    // The speed-up two ways: the ratio of the median times, and the median
+    // of each repetition's own ratio. The runs of a pair are next to each
+    // other in time, so the second is not moved by the machine's speed
+    // drifting between repetitions (it does, by up to a fifth here).
+    for ((j1, j2), what, aim) in [((0, 1), "all documents", "  (aim ≥ 1.8)"), ((3, 4), "PDFs only", "")] {
+        if let (Some(a), Some(b)) = (wall(j1), wall(j2)) {
+            println!("  --jobs 2 speed-up over --jobs 1 ({what}):{:>w$.2}{aim}", a / b, w = 19 - what.len());
+            let paired = paired_ratios(&results, j1, j2);
+            if !paired.is_empty() {
+                let each: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();
+                println!(
+                    "    per repetition (each run beside its pair): {}; median {:.2}",
+                    each.join(", "),
+                    median_f64(&paired)
+                );
+            }
+        }
     }
     // The per-document phase of a run with workers ends when the last
     // worker exits; the supervisor then reconciles and writes alone.
@@ -232,7 +253,7 @@ fn run() -> Result<()> {
             (w - i) * 1000.0 / all_docs as f64
         );
     }
-    if let Some(j2) = median_of.get(&1) {
+    if let Some(j2) = results.get(&1) {
         quality(&exe, &out("j2"), &corpus_dir)?;
         memory_check(&args, &exe, scratch.path(), j2, all_docs)?;
     }
@@ -404,6 +425,34 @@ struct Measured {
     /// supervisor alone (reconciliation, writing the dataset).
     workers_end: Option<Duration>,
     status: i32,
+}
+
+/// Per repetition, the wall time of configuration `a` over that of `b`.
+fn paired_ratios(results: &BTreeMap<usize, Vec<Measured>>, a: usize, b: usize) -> Vec<f64> {
+    let (Some(ra), Some(rb)) = (results.get(&a), results.get(&b)) else { return Vec::new() };
+    ra.iter().zip(rb).map(|(x, y)| x.wall.as_secs_f64() / y.wall.as_secs_f64().max(1e-9)).collect()
+}
+
+/// The median of some numbers (the mean of the middle two for an even count).
+fn median_f64(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Each figure's median over the runs, taken separately.
+fn medians(runs: &[Measured]) -> Measured {
+    let mut m = median(runs);
+    let of = |f: fn(&Measured) -> u64| median_f64(&runs.iter().map(|r| f(r) as f64).collect::<Vec<_>>()) as u64;
+    m.tree_peak_kb = of(|r| r.tree_peak_kb);
+    m.max_process_kb = of(|r| r.max_process_kb);
+    m.supervisor_peak_kb = of(|r| r.supervisor_peak_kb);
+    m.worker_peak_kb = of(|r| r.worker_peak_kb);
+    m
 }
 
 /// The run with the median wall time.
@@ -614,7 +663,12 @@ fn quality(exe: &Path, out: &Path, corpus_dir: &Path) -> Result<()> {
 }
 
 /// Peak memory for a corpus twice the size: flat if it does not grow.
-fn memory_check(args: &Args, exe: &Path, scratch: &Path, small: &Measured, small_docs: usize) -> Result<()> {
+/// The same run on a corpus twice as big: peak memory should not grow.
+/// Each peak is the median of that peak over the repetitions (each run's
+/// own peaks are printed too): whether both workers meet their largest
+/// documents at the same moment is chance, and moves the tree's peak by
+/// several MiB from run to run.
+fn memory_check(args: &Args, exe: &Path, scratch: &Path, small_runs: &[Measured], small_docs: usize) -> Result<()> {
     if args.big_docs == 0 {
         return Ok(());
     }
@@ -626,12 +680,16 @@ fn memory_check(args: &Args, exe: &Path, scratch: &Path, small: &Measured, small
     let config =
         Config::plantrace("plantrace --jobs 2", exe, &[&dir], &["--jobs", "2"], scratch.join("out-big"), docs, pages);
     let runs: Vec<Measured> = (0..args.repeat).map(|_| config.run()).collect::<Result<_>>()?;
-    let big = median(&runs);
+    let (small, big) = (medians(small_runs), medians(&runs));
+    for (n, rs) in [(small_docs, small_runs), (docs, &runs[..])] {
+        let each: Vec<String> = rs.iter().map(|r| format!("{:.0}", mib(r.tree_peak_kb))).collect();
+        println!("  {n} documents, tree peak of each run: {} MiB", each.join(", "));
+    }
     println!(
         "  {:<10} {:>8} {:>10} {:>10} {:>15} {:>13} {:>10}",
         "documents", "wall s", "workers s", "tree MiB", "supervisor MiB", "worker MiB", "max proc"
     );
-    for (n, r) in [(small_docs, small), (docs, &big)] {
+    for (n, r) in [(small_docs, &small), (docs, &big)] {
         println!(
             "  {n:<10} {:>8.2} {:>10} {:>10.0} {:>15.0} {:>13.0} {:>10.0}",
             r.wall.as_secs_f64(),

@@ -99,8 +99,10 @@ impl std::ops::Index<usize> for Profiles {
 }
 
 /// A title as read: its words (first-seen ids), which of them are printed
-/// as names, and its trigrams.
-type TitleRead = (Vec<u32>, Vec<bool>, Vec<u64>);
+/// as names. (Its trigrams are made from the words by
+/// [`ProfileBuilder::finish`]: held from the start they were the largest
+/// part of what a run kept per title while its workers read.)
+type TitleRead = (Vec<u32>, Vec<bool>);
 
 /// Reads records into profiles one at a time, so that a batch can profile
 /// each document's records as the document arrives and keep word ids
@@ -142,9 +144,8 @@ impl ProfileBuilder {
             None => {
                 let (words, names): (Vec<String>, Vec<bool>) =
                     norm.content_terms_with(action, &mut self.memo).into_iter().unzip();
-                let grams = trigrams(&words);
                 let words = self.intern(words);
-                self.titles.push((words, names, grams));
+                self.titles.push((words, names));
                 let t = self.titles.len() as u32 - 1;
                 self.title_of.insert(digest(&[action]), t);
                 t
@@ -200,8 +201,9 @@ impl ProfileBuilder {
         let titles: Vec<Profile> = self
             .titles
             .into_iter()
-            .map(|(words, flags, grams)| {
+            .map(|(words, flags)| {
                 let words = ids(&words);
+                let grams = trigrams(&words.iter().map(|w| vocab.word(*w)).collect::<Vec<_>>());
                 Profile {
                     word_set: sorted_set(words.clone()).into(),
                     names: name_terms(&words, &flags).into(),
@@ -275,7 +277,7 @@ fn sorted_set<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 /// Trigrams of the words joined by spaces, padded so that word edges count.
-fn trigrams(words: &[String]) -> Vec<u64> {
+fn trigrams(words: &[&str]) -> Vec<u64> {
     let text: Vec<char> = format!(" {} ", words.join(" ")).chars().collect();
     let grams = text.windows(3).map(|w| w.iter().fold(0u64, |acc, c| (acc << 21) | (*c as u64)));
     sorted_set(grams.collect())

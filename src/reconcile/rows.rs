@@ -11,12 +11,13 @@
 //! Texts that only feed the similarity features (outcome, activity,
 //! rationale) are read into word ids by a [`ProfileBuilder`] and dropped.
 //!
-//! While documents are still being read, each one's rows are held packed
-//! ([`Packed`]: numbers into the reader's string and enum tables, ~77 bytes
-//! a row); [`Reader::unpack`] makes the rows once the workers are done.
-//! Measured on 110,000 records (`cargo bench --bench reconcile -- --dataset`):
-//! a record costs the supervisor ~180 bytes while its workers read (the
-//! packed row, plus its share of the string tables and of the profiles read
+//! While documents are still being read, each one's rows are packed
+//! ([`Packed`]: numbers into the reader's string and enum tables, 77 bytes
+//! a row), and a run keeps them on disk ([`Packed::to_bytes`]) until the
+//! workers are done; [`Reader::unpack`] then makes the rows. Measured on
+//! 110,000 records (`cargo bench --bench reconcile -- --dataset`): beyond
+//! the packed rows, a record costs the supervisor ~100 bytes while its
+//! workers read (its share of the string tables and of the profiles read
 //! so far) and ~290 while it reconciles, against ~1,160 for the record.
 
 use std::collections::HashMap;
@@ -157,12 +158,11 @@ pub struct Rows<T> {
     pub vocab: Vocabulary,
 }
 
-/// A document's rows as a run holds them while it reads on: numbers into
-/// the reader's tables instead of strings and enums, and the ids in one
-/// string. About a quarter of the size of the rows, which
-/// [`Reader::unpack`] makes once reading is done: a run's memory while its
-/// workers read is then mostly theirs, however many documents came before.
-#[derive(Debug, Default)]
+/// A document's rows as a run keeps them while it reads on (on disk, as
+/// [`Packed::to_bytes`]): numbers into the reader's tables instead of
+/// strings and enums, and the ids in one string. About a quarter of the
+/// size of the rows, which [`Reader::unpack`] makes once reading is done.
+#[derive(Debug, Default, PartialEq)]
 pub struct Packed {
     ids: String,
     id_ends: Vec<u32>,
@@ -178,12 +178,104 @@ impl Packed {
     pub fn measures(&self) -> usize {
         self.measures.len()
     }
+
+    /// The rows as bytes, for a run to keep on disk while its workers read
+    /// ([`Packed::from_bytes`] reads them back): little-endian numbers, each
+    /// list after its length.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            16 + self.ids.len() + 4 * self.id_ends.len() + 34 * self.milestones.len() + 32 * self.measures.len(),
+        );
+        let u32s = |out: &mut Vec<u8>, xs: &[u32]| xs.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        let len = |out: &mut Vec<u8>, n: usize| u32s(out, &[u32::try_from(n).unwrap_or(u32::MAX)]);
+        len(&mut out, self.ids.len());
+        out.extend_from_slice(self.ids.as_bytes());
+        len(&mut out, self.id_ends.len());
+        u32s(&mut out, &self.id_ends);
+        len(&mut out, self.milestones.len());
+        for m in &self.milestones {
+            u32s(&mut out, &[m.document_id, m.plan_year, m.theme_key, m.action, m.target[0], m.target[1], m.target[2]]);
+            out.extend_from_slice(&[m.section, m.status]);
+            u32s(&mut out, &[m.profile]);
+        }
+        len(&mut out, self.measures.len());
+        for m in &self.measures {
+            u32s(&mut out, &[m.document_id, m.r#ref, m.title, m.period, m.profile]);
+            out.extend_from_slice(&[m.source, m.status, m.direction, u8::from(m.value.is_some())]);
+            out.extend_from_slice(&m.value.unwrap_or(0.0).to_le_bytes());
+        }
+        out
+    }
+
+    /// Rows written by [`Packed::to_bytes`]; `None` if `bytes` are not that.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Packed> {
+        let mut r = Bytes(bytes);
+        let n = r.len()?;
+        let ids = String::from_utf8(r.take(n)?.to_vec()).ok()?;
+        let n = r.len()?;
+        let id_ends = (0..n).map(|_| r.u32()).collect::<Option<Vec<u32>>>()?;
+        let n = r.len()?;
+        let milestones = (0..n)
+            .map(|_| {
+                let [document_id, plan_year, theme_key, action, t0, t1, t2] = r.u32s::<7>()?;
+                let [section, status] = r.u8s::<2>()?;
+                let profile = r.u32()?;
+                let target = [t0, t1, t2];
+                Some(PackedMilestone { document_id, plan_year, theme_key, action, target, section, status, profile })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let n = r.len()?;
+        let measures = (0..n)
+            .map(|_| {
+                let [document_id, r#ref, title, period, profile] = r.u32s::<5>()?;
+                let [source, status, direction, has_value] = r.u8s::<4>()?;
+                let value = f64::from_le_bytes(r.u8s::<8>()?);
+                let value = (has_value == 1).then_some(value);
+                Some(PackedMeasure { document_id, r#ref, title, period, value, source, status, direction, profile })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        r.0.is_empty().then_some(Packed { ids, id_ends, milestones, measures })
+    }
+}
+
+/// Reads [`Packed::to_bytes`].
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8s<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.u8s::<4>().map(u32::from_le_bytes)
+    }
+
+    fn u32s<const N: usize>(&mut self) -> Option<[u32; N]> {
+        let mut out = [0; N];
+        for x in &mut out {
+            *x = self.u32()?;
+        }
+        Some(out)
+    }
+
+    /// A length: it cannot exceed what is left, which bounds what a damaged
+    /// length could make us allocate.
+    fn len(&mut self) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n <= self.0.len()).then_some(n)
+    }
 }
 
 /// No string (an absent field).
 const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct PackedMilestone {
     document_id: u32,
     plan_year: u32,
@@ -195,7 +287,7 @@ struct PackedMilestone {
     profile: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct PackedMeasure {
     document_id: u32,
     r#ref: u32,
@@ -443,6 +535,33 @@ mod tests {
         let mut series = Vec::new();
         super::super::milestone_series_into(&arrived, &documents, &rules, &mut |s| series.push(s));
         assert_eq!(series, super::super::milestone_series(&whole, &documents, &rules));
+    }
+
+    /// Rows kept on disk come back as they were; damaged bytes are refused,
+    /// not misread.
+    #[test]
+    fn packed_rows_survive_bytes() {
+        let rules = Rules::builtin().unwrap();
+        let (a, b) = (read("tracker-2021-22.docx", &rules), read("cabinet-2024-25-midyear.pdf", &rules));
+        let fields = |d: &DocResult| -> (Vec<MilestoneFields>, Vec<MeasureFields>) {
+            (d.milestones.iter().map(MilestoneFields::of).collect(), d.measures.iter().map(MeasureFields::of).collect())
+        };
+        let mut reader = Reader::new(&rules);
+        let ((ma, za), (mb, zb)) = (fields(&a), fields(&b));
+        let (pa, pb) = (reader.pack(&ma, &za), reader.pack(&mb, &zb));
+        assert!(pa.milestones() > 0 && pb.measures() > 0);
+        assert!(pb.measures.iter().any(|m| m.value.is_some()) && pb.measures.iter().any(|m| m.value.is_none()));
+        for p in [&pa, &pb, &Packed::default()] {
+            let bytes = p.to_bytes();
+            assert_eq!(Packed::from_bytes(&bytes).as_ref(), Some(p));
+            assert_eq!(Packed::from_bytes(&bytes[..bytes.len() - 1]), None);
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert_eq!(Packed::from_bytes(&longer), None);
+        }
+        let mut huge = pa.to_bytes();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Packed::from_bytes(&huge), None);
     }
 
     #[test]

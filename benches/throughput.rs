@@ -214,7 +214,7 @@ fn run() -> Result<()> {
     // drifting between repetitions (it does, by up to a fifth here).
     for ((j1, j2), what, aim) in [((0, 1), "all documents", "  (aim ≥ 1.8)"), ((3, 4), "PDFs only", "")] {
         if let (Some(a), Some(b)) = (wall(j1), wall(j2)) {
-            println!("  --jobs 2 speed-up over --jobs 1 ({what}):{:>w$.2}{aim}", a / b, w = 19 - what.len());
+            println!("  --jobs 2 speed-up over --jobs 1 ({what}):{:>w$.2}{aim}", a / b, w = 22 - what.len());
             let paired = paired_ratios(&results, j1, j2);
             if !paired.is_empty() {
                 let each: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();

@@ -16,6 +16,8 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use super::assign::{assign, Edge};
 use super::features::{round4, TfIdf, Titles};
 use super::profile::{cosine, Corpus};
@@ -217,7 +219,6 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         // TF-IDF vectors: every row's, and an open column's only once a row
         // comes near it (most open columns are far from every new row).
         let row_vectors: Vec<TfIdf> = rows.iter().map(|g| idf.vector(&titles.profiles[first(*g)])).collect();
-        let mut col_vectors: Vec<Option<TfIdf>> = vec![None; cols.len()];
         // The earlier groups by ref and by title word: a pair is a candidate
         // when it shares either, and only those pairs are visited.
         let (mut by_ref, mut by_word) = (HashMap::<&str, Vec<usize>>::new(), HashMap::<u32, Vec<usize>>::new());
@@ -235,48 +236,63 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         // 3 × renumbered − 2 (the other two are at most 1): checking that
         // first spares the costly Monge-Elkan for most pairs.
         let cosine_floor = 3.0 * rules.measures.renumbered - 2.0 - 1e-3;
-        let mut cands = Vec::new();
-        let mut near: Vec<usize> = Vec::new();
-        for (r, rg) in rows.iter().enumerate() {
-            let b = first(*rg);
-            near.clear();
-            if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
-                near.extend(refs);
-            }
-            for w in probe_words(&row_vectors[r], cosine_floor) {
-                near.extend(by_word.get(&w).into_iter().flatten());
-            }
-            near.sort_unstable();
-            near.dedup();
-            for &c in &near {
-                let a = first(cols[c]);
-                let (ma, mb) = (&measures[a], &measures[b]);
-                let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
-                let (vc, vr) = (col_vectors[c].get_or_insert_with(|| idf.vector(&titles.profiles[a])), &row_vectors[r]);
-                if !same_ref && cosine(vc, vr) < cosine_floor {
-                    continue;
-                }
-                let sim = (ma.title.is_some() && mb.title.is_some()).then(|| titles.mean_similarity(a, b, vc, vr));
-                let m = &rules.measures;
-                let total = m.same_ref + m.title;
-                let (ref_w, title_w) = (m.same_ref / total, m.title / total);
-                let (decision, note) = match (same_ref, sim) {
-                    (true, None) => (Decision::Auto, None),
-                    (true, Some(s)) if s >= m.title_agrees => (Decision::Auto, None),
-                    (true, Some(_)) => (Decision::Review, Some("same ref, different title: possible renumbering")),
-                    (false, Some(s)) if s >= m.renumbered => {
-                        (Decision::Review, Some("near-identical title under a new ref: possible renumbering"))
+        // Rows are scored side by side (a period's candidates in row order
+        // whatever the threads: the same links), so that under `--jobs 2`
+        // the thread that finished the milestones helps here.
+        let per_row: Vec<Vec<Candidate>> = rows
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || (Vec::new(), vec![None; cols.len()]),
+                |(near, col_vectors): &mut (Vec<usize>, Vec<Option<TfIdf>>), (r, rg)| {
+                    let mut out = Vec::new();
+                    let b = first(*rg);
+                    near.clear();
+                    if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
+                        near.extend(refs);
                     }
-                    _ => continue,
-                };
-                let evidence = Evidence {
-                    same_ref: round4(ref_w * f64::from(u8::from(same_ref))),
-                    title: sim.map(|s| round4(title_w * s)),
-                };
-                let score = if sim.is_some() { evidence.sum() } else { 1.0 };
-                cands.push(Candidate { row: r, col: c, score, evidence, decision, note });
-            }
-        }
+                    for w in probe_words(&row_vectors[r], cosine_floor) {
+                        near.extend(by_word.get(&w).into_iter().flatten());
+                    }
+                    near.sort_unstable();
+                    near.dedup();
+                    for &c in near.iter() {
+                        let a = first(cols[c]);
+                        let (ma, mb) = (&measures[a], &measures[b]);
+                        let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
+                        let vc = col_vectors[c].get_or_insert_with(|| idf.vector(&titles.profiles[a]));
+                        let vr = &row_vectors[r];
+                        if !same_ref && cosine(vc, vr) < cosine_floor {
+                            continue;
+                        }
+                        let sim =
+                            (ma.title.is_some() && mb.title.is_some()).then(|| titles.mean_similarity(a, b, vc, vr));
+                        let m = &rules.measures;
+                        let total = m.same_ref + m.title;
+                        let (ref_w, title_w) = (m.same_ref / total, m.title / total);
+                        let (decision, note) = match (same_ref, sim) {
+                            (true, None) => (Decision::Auto, None),
+                            (true, Some(s)) if s >= m.title_agrees => (Decision::Auto, None),
+                            (true, Some(_)) => {
+                                (Decision::Review, Some("same ref, different title: possible renumbering"))
+                            }
+                            (false, Some(s)) if s >= m.renumbered => {
+                                (Decision::Review, Some("near-identical title under a new ref: possible renumbering"))
+                            }
+                            _ => continue,
+                        };
+                        let evidence = Evidence {
+                            same_ref: round4(ref_w * f64::from(u8::from(same_ref))),
+                            title: sim.map(|s| round4(title_w * s)),
+                        };
+                        let score = if sim.is_some() { evidence.sum() } else { 1.0 };
+                        out.push(Candidate { row: r, col: c, score, evidence, decision, note });
+                    }
+                    out
+                },
+            )
+            .collect();
+        let cands: Vec<Candidate> = per_row.into_iter().flatten().collect();
         let edges: Vec<Edge> = cands.iter().map(|c| Edge { row: c.row, col: c.col, score: c.score }).collect();
         let chosen = assign(rows.len(), cols.len(), &edges, 0.0);
         // Each row's and column's candidates, so that finding a link's

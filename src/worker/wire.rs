@@ -158,11 +158,13 @@ pub fn read_reply(input: &mut impl BufRead, line: &mut Vec<u8>, cap: u64) -> Res
         return Err(ReplyError::Line(LineError::TooLong));
     }
     if let Some(bytes) = reply.attachment() {
-        bytes.resize(len as usize, 0);
-        input.read_exact(bytes).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => ReplyError::Line(LineError::Closed),
-            _ => ReplyError::Line(LineError::Io(e)),
-        })?;
+        // Grown as the bytes arrive, not to the announced length at once: a
+        // worker that dies mid-way costs only what it sent.
+        bytes.clear();
+        let got = input.by_ref().take(len).read_to_end(bytes).map_err(|e| ReplyError::Line(LineError::Io(e)))?;
+        if got as u64 != len {
+            return Err(ReplyError::Line(LineError::Closed));
+        }
     }
     Ok(reply)
 }

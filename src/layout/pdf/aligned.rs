@@ -326,7 +326,7 @@ mod tests {
         text.chars()
             .enumerate()
             .map(|(i, c)| Glyph {
-                text: c.to_string(),
+                text: c.to_string().into(),
                 x0: x + i as f64 * 5.0,
                 x1: x + i as f64 * 5.0 + 5.0,
                 y,

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use pdf_extract::{ColorSpace, MediaBox, OutputDev, OutputError, Path, PathOp, Transform};
 
@@ -19,7 +20,10 @@ use super::scan::{self, Operand};
 /// One glyph as drawn, in PDF user space (origin bottom-left).
 #[derive(Debug, Clone)]
 pub struct Glyph {
-    pub text: String,
+    /// What it prints: nearly always one character, held inline (a long
+    /// report has hundreds of thousands of glyphs, and a heap string each
+    /// was most of a worker's memory and of its allocations).
+    pub text: CompactString,
     pub x0: f64,
     pub x1: f64,
     /// Baseline.
@@ -420,7 +424,15 @@ impl OutputDev for Collector<'_> {
         }
         let angle = trm.m12.atan2(trm.m11);
         let dir = (angle / std::f64::consts::FRAC_PI_2).round().rem_euclid(4.0) as u8;
-        page.glyphs.push(Glyph { text: char.to_string(), x0: x, x1: x + advance.max(0.0), y, size, font, dir });
+        page.glyphs.push(Glyph {
+            text: CompactString::from(char),
+            x0: x,
+            x1: x + advance.max(0.0),
+            y,
+            size,
+            font,
+            dir,
+        });
         Ok(())
     }
 

@@ -246,7 +246,7 @@ fn plain_text_page(doc: &Document, n: u32, page: lopdf::ObjectId) -> Option<Page
         let mut x = media[0] + 4.0 * SIZE;
         for word in line.split_whitespace() {
             let x1 = x + 0.5 * SIZE * word.chars().count() as f64;
-            glyphs.push(Glyph { text: word.to_string(), x0: x, x1, y, size: SIZE, font: None, dir: 0 });
+            glyphs.push(Glyph { text: word.into(), x0: x, x1, y, size: SIZE, font: None, dir: 0 });
             x = x1 + 0.3 * SIZE;
         }
     }

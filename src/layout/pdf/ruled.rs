@@ -428,7 +428,7 @@ mod tests {
         text.chars()
             .enumerate()
             .map(|(i, c)| Glyph {
-                text: c.to_string(),
+                text: c.to_string().into(),
                 x0: x + 5.0 * i as f64,
                 x1: x + 5.0 * i as f64 + 5.0,
                 y,

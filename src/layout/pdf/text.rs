@@ -129,7 +129,7 @@ pub fn make_line(glyphs: &[&Glyph], fonts: &[String]) -> Option<Line> {
             _ => {
                 let font = g.font.and_then(|i| fonts.get(i as usize)).cloned();
                 span_bold = font.as_deref().is_some_and(is_bold_font);
-                spans.push(Span { text: g.text.clone(), font });
+                spans.push(Span { text: g.text.to_string(), font });
                 span_font = Some(g.font);
             }
         }

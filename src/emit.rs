@@ -102,15 +102,17 @@ pub struct Rendered {
 impl Rendered {
     pub fn of(milestones: &[Milestone], measures: &[Measure], keys: &[KeyEntry]) -> Result<Rendered> {
         let mut json = Vec::new();
-        let mut len = |records: &dyn Fn(&mut Vec<u8>) -> Result<()>| -> Result<u64> {
-            let before = json.len();
-            records(&mut json)?;
-            Ok((json.len() - before) as u64)
-        };
-        let milestones = len(&|out| render_elements(milestones, out))?;
-        let measures = len(&|out| render_elements(measures, out))?;
-        let keys = len(&|out| render_elements(keys, out))?;
-        Ok(Rendered { milestones, measures, keys, json })
+        render_elements(milestones, &mut json)?;
+        let after_milestones = json.len();
+        render_elements(measures, &mut json)?;
+        let after_measures = json.len();
+        render_elements(keys, &mut json)?;
+        Ok(Rendered {
+            milestones: after_milestones as u64,
+            measures: (after_measures - after_milestones) as u64,
+            keys: (json.len() - after_measures) as u64,
+            json,
+        })
     }
 
     /// How many bytes of JSON the lengths say there are.

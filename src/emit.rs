@@ -51,13 +51,6 @@ pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Resul
     result
 }
 
-/// Stream a value as the project's canonical JSON (as [`to_json`] gives).
-pub fn write_json<T: serde::Serialize>(w: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value).context("serialising JSON")?;
-    w.write_all(b"\n")?;
-    Ok(())
-}
-
 /// Paths of what a run writes.
 pub struct Written {
     pub dataset: PathBuf,
@@ -152,7 +145,7 @@ impl<W: Write> Write for Indented<'_, W> {
 
 /// The dataset of a run whose records wait in the spool, rendered
 /// ([`render_elements`], [`crate::spool`]): written exactly as
-/// [`write_json`] writes the [`crate::model::Dataset`] with the same contents (same
+/// [`to_json`] writes the [`crate::model::Dataset`] with the same contents (same
 /// fields in the same order, so the same bytes), by copying each
 /// document's records, each batch of series, from the spool in order.
 pub struct SpooledDataset<'a> {

@@ -12,13 +12,9 @@
 //! numbers and years dropped, and the rest stemmed (`[stemming]`). All the
 //! wording lives in `rules/reconcile.toml`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use crate::rules::{Reconcile, StemStep};
-
-/// Printed words already normalised, with their stems.
-#[derive(Debug, Default)]
-pub struct Memo(HashMap<String, Vec<String>>);
 
 /// Title normalisation compiled from the rules.
 #[derive(Debug, Clone)]
@@ -52,47 +48,20 @@ impl Normaliser {
     }
 
     /// The content words of `text`, stemmed, in printed order (repeats kept:
-    /// term frequency counts them).
+    /// term frequency counts them). A run does not call this: it remembers
+    /// each printed word's stems ([`crate::reconcile::profile`]), since its
+    /// titles and commentaries repeat the same few thousand words.
     pub fn content_words(&self, text: &str) -> Vec<String> {
-        self.content_words_with(text, &mut Memo::default())
-    }
-
-    /// [`Normaliser::content_words`] with a [`Memo`].
-    pub fn content_words_with(&self, text: &str, memo: &mut Memo) -> Vec<String> {
-        self.content_terms_with(text, memo).into_iter().map(|(w, _)| w).collect()
-    }
-
-    /// The content words of `text` with, for each, whether it is printed as
-    /// a name: capitalised inside the sentence ("the Towns Fund", "Kiveton
-    /// Park") or an acronym. Council titles are sentences, so a capital
-    /// after the first word marks a programme, place or body.
-    pub fn content_terms(&self, text: &str) -> Vec<(String, bool)> {
-        self.content_terms_with(text, &mut Memo::default())
-    }
-
-    /// [`Normaliser::content_terms`], remembering each printed word's stems
-    /// in `memo`: a run's titles, outcomes and commentaries repeat the same
-    /// few thousand words, and stemming them again dominated the profiles.
-    pub fn content_terms_with(&self, text: &str, memo: &mut Memo) -> Vec<(String, bool)> {
         let mut out = Vec::new();
-        for (k, raw) in raw_words(text).into_iter().enumerate() {
-            if raw.chars().any(|c| c.is_ascii_digit()) {
-                continue; // numbers, years, amounts, refs: they change every year
-            }
-            let capitals = raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
-            let acronym = capitals && raw.chars().count() > 1;
-            let name = acronym || (k > 0 && raw.chars().next().is_some_and(char::is_uppercase));
-            if !memo.0.contains_key(&raw) {
-                let stems = self.word_stems(&raw, capitals);
-                memo.0.insert(raw.clone(), stems);
-            }
-            out.extend(memo.0.get(&raw).into_iter().flatten().map(|w| (w.clone(), name)));
-        }
+        for_each_word(text, |raw, _| out.extend(self.word_stems(raw)));
         out
     }
 
-    /// The content stems one printed word (without digits) contributes.
-    fn word_stems(&self, raw: &str, capitals: bool) -> Vec<String> {
+    /// The content stems one printed word (as [`for_each_word`] hands it
+    /// out) contributes. They depend on the printed word alone, so a caller
+    /// may remember them by it.
+    pub fn word_stems(&self, raw: &str) -> Vec<String> {
+        let capitals = all_capitals(raw);
         let lower = raw.to_lowercase();
         let expanded = match self.acronyms.get(&lower) {
             Some(words) if capitals => words.clone(),
@@ -134,29 +103,82 @@ impl Normaliser {
     }
 }
 
+/// Whether every letter of a printed word is a capital ("NHS", "A").
+fn all_capitals(raw: &str) -> bool {
+    raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase)
+}
+
+/// Hand each printed word of `text` that could be a content word to `f`,
+/// with whether it is printed as a name: capitalised inside the sentence
+/// ("the Towns Fund", "Kiveton Park") or an acronym. Council titles are
+/// sentences, so a capital after the first word marks a programme, place or
+/// body. Words with digits (numbers, years, amounts, references) are left
+/// out: they change every year.
+pub fn for_each_word(text: &str, mut f: impl FnMut(&str, bool)) {
+    let mut k = 0usize;
+    scan_raw_words(text, |raw| {
+        let first = k == 0;
+        k += 1;
+        if raw.chars().any(|c| c.is_ascii_digit()) {
+            return;
+        }
+        let acronym = all_capitals(raw) && raw.chars().nth(1).is_some();
+        let name = acronym || (!first && raw.chars().next().is_some_and(char::is_uppercase));
+        f(raw, name);
+    });
+}
+
 /// Words as printed: runs of letters and digits; apostrophes inside a word
 /// are dropped with a possessive "s" ("children’s" → "children", "carers’" →
-/// "carers").
-fn raw_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
+/// "carers"). Each word is handed out as a slice of `text` where it is one,
+/// from a reused buffer otherwise: a run profiles millions of words.
+fn scan_raw_words(text: &str, mut f: impl FnMut(&str)) {
+    let mut joined = String::new();
+    // The word being read: `text[start..end]` while it has no apostrophe in
+    // it, `joined` once one was cut out.
+    let (mut start, mut end, mut cut) = (0usize, 0usize, false);
+    let mut flush = |start: usize, end: usize, cut: &mut bool, joined: &mut String| {
+        if *cut {
+            f(joined);
+            joined.clear();
+            *cut = false;
+        } else if end > start {
+            f(&text[start..end]);
+        }
+    };
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, ch)) = chars.next() {
         if ch.is_alphanumeric() {
-            cur.push(ch);
-        } else if matches!(ch, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}') && !cur.is_empty() {
+            if cut {
+                joined.push(ch);
+            } else if end == start {
+                start = i;
+            }
+            end = i + ch.len_utf8();
+        } else if matches!(ch, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}') && (cut || end > start) {
+            // The word goes on after the apostrophe, without it: from here it
+            // is not a slice of the text.
+            if !cut {
+                joined.push_str(&text[start..end]);
+                cut = true;
+            }
             // Possessive: skip a following "s" that ends the word.
             let mut look = chars.clone();
-            if matches!(look.next(), Some('s' | 'S')) && !look.peek().is_some_and(|c| c.is_alphanumeric()) {
+            if matches!(look.next(), Some((_, 's' | 'S'))) && !look.peek().is_some_and(|(_, c)| c.is_alphanumeric()) {
                 chars.next();
             }
-        } else if !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
+        } else {
+            flush(start, end, &mut cut, &mut joined);
+            (start, end) = (i, i);
         }
     }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
+    flush(start, end, &mut cut, &mut joined);
+}
+
+/// Words as printed, collected ([`scan_raw_words`]).
+fn raw_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    scan_raw_words(text, |w| words.push(w.to_string()));
     words
 }
 
@@ -176,6 +198,46 @@ mod tests {
             raw_words("children’s social-care, carers’ strategy"),
             ["children", "social", "care", "carers", "strategy"]
         );
+    }
+
+    /// The scanner hands out slices of the text and a joined copy only
+    /// where an apostrophe was cut: the words must be exactly those of the
+    /// plain character-by-character reading it replaced (kept here as the
+    /// oracle), on every string of a small, awkward alphabet.
+    #[test]
+    fn scanned_words_are_those_of_the_plain_reading() {
+        fn plain(text: &str) -> Vec<String> {
+            let mut words = Vec::new();
+            let mut cur = String::new();
+            let mut chars = text.chars().peekable();
+            while let Some(ch) = chars.next() {
+                if ch.is_alphanumeric() {
+                    cur.push(ch);
+                } else if matches!(ch, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}') && !cur.is_empty() {
+                    let mut look = chars.clone();
+                    if matches!(look.next(), Some('s' | 'S')) && !look.peek().is_some_and(|c| c.is_alphanumeric()) {
+                        chars.next();
+                    }
+                } else if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            if !cur.is_empty() {
+                words.push(cur);
+            }
+            words
+        }
+        let alphabet = ['a', 's', 'S', 'É', 'ß', '7', ' ', '-', '\'', '’', 'ʼ', '‘'];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            for _ in 0..(state >> 60) + 1 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            assert_eq!(raw_words(&text), plain(&text), "{text:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::normalise::{Memo, Normaliser};
+use super::normalise::{for_each_word, Normaliser};
 
 /// Content words by id.
 #[derive(Debug, Clone, Default)]
@@ -115,8 +115,14 @@ type TitleRead = (Vec<u32>, Vec<bool>);
 /// apart by a 128-bit digest, not kept as keys.
 #[derive(Debug, Default)]
 pub struct ProfileBuilder {
-    memo: Memo,
-    /// Word → first-seen id.
+    /// Printed word → its content words' first-seen ids. The supervisor of
+    /// a run profiles every record as its document arrives, and this is
+    /// most of what it does while workers read (a few thousand distinct
+    /// words, millions printed): one lookup per printed word, in a map
+    /// with a fast hash (foldhash, still seeded per run), and stemming only
+    /// the first time a word is seen.
+    ids_of: HashMap<Box<str>, Box<[u32]>, foldhash::fast::RandomState>,
+    /// Content word → first-seen id.
     seen: HashMap<String, u32>,
     /// Distinct titles, outcome/activity texts and whole records, by digest.
     title_of: HashMap<[u8; 16], u32>,
@@ -142,9 +148,12 @@ impl ProfileBuilder {
         let title = match self.title_of.get(&digest(&[action])) {
             Some(t) => *t,
             None => {
-                let (words, names): (Vec<String>, Vec<bool>) =
-                    norm.content_terms_with(action, &mut self.memo).into_iter().unzip();
-                let words = self.intern(words);
+                let (mut words, mut names) = (Vec::new(), Vec::new());
+                for_each_word(action, |raw, name| {
+                    let ids = self.ids(norm, raw);
+                    words.extend_from_slice(ids);
+                    names.extend(ids.iter().map(|_| name));
+                });
                 self.titles.push((words, names));
                 let t = self.titles.len() as u32 - 1;
                 self.title_of.insert(digest(&[action]), t);
@@ -153,8 +162,7 @@ impl ProfileBuilder {
         };
         let outcome = self.context(norm, outcome);
         let activity = self.context(norm, activity);
-        let words = norm.content_words_with(rationale, &mut self.memo);
-        let rationale = sorted_set(self.intern(words));
+        let rationale = self.word_set(norm, rationale);
         self.records.push((title, outcome, activity, rationale));
         let k = self.records.len() as u32 - 1;
         self.record_of.insert(key, k);
@@ -166,22 +174,34 @@ impl ProfileBuilder {
         if let Some(c) = self.context_of.get(&key) {
             return *c;
         }
-        let words = norm.content_words_with(text, &mut self.memo);
-        let words = sorted_set(self.intern(words));
+        let words = self.word_set(norm, text);
         self.contexts.push(words);
         let c = self.contexts.len() as u32 - 1;
         self.context_of.insert(key, c);
         c
     }
 
-    fn intern(&mut self, words: Vec<String>) -> Vec<u32> {
-        words
-            .into_iter()
-            .map(|w| {
-                let next = self.seen.len() as u32;
-                *self.seen.entry(w).or_insert(next)
-            })
-            .collect()
+    /// The content words of `text` as sorted first-seen ids, without repeats.
+    fn word_set(&mut self, norm: &Normaliser, text: &str) -> Vec<u32> {
+        let mut words = Vec::new();
+        for_each_word(text, |raw, _| words.extend_from_slice(self.ids(norm, raw)));
+        sorted_set(words)
+    }
+
+    /// The first-seen ids of the content words one printed word gives.
+    fn ids(&mut self, norm: &Normaliser, raw: &str) -> &[u32] {
+        if !self.ids_of.contains_key(raw) {
+            let ids: Box<[u32]> = norm
+                .word_stems(raw)
+                .into_iter()
+                .map(|w| {
+                    let next = self.seen.len() as u32;
+                    *self.seen.entry(w).or_insert(next)
+                })
+                .collect();
+            self.ids_of.insert(raw.into(), ids);
+        }
+        self.ids_of.get(raw).map_or(&[], |ids| &ids[..])
     }
 
     /// The profiles, indexed by record: `of[i]` is what [`ProfileBuilder::add`]

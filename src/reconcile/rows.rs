@@ -304,7 +304,7 @@ struct PackedMeasure {
 pub struct Reader {
     norm: Normaliser,
     /// Every distinct string of the rows, held once, and its number.
-    numbers: HashMap<Arc<str>, u32>,
+    numbers: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
     strings: Vec<Arc<str>>,
     /// The enum values met, numbered in order of meeting.
     sections: Vec<Section>,
@@ -330,7 +330,7 @@ impl Reader {
     pub fn new(rules: &Rules) -> Reader {
         Reader {
             norm: Normaliser::new(&rules.reconcile),
-            numbers: HashMap::new(),
+            numbers: HashMap::default(),
             strings: Vec::new(),
             sections: Vec::new(),
             statuses: Vec::new(),

@@ -29,15 +29,15 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::emit::{self, SpooledDataset};
+use crate::emit;
 use crate::handoff::{hand_off, Outcome};
 use crate::ingest::{self, InputFile};
 use crate::model::{Document, DocumentError};
 use crate::pipeline::{self, DocOptions};
 use crate::reconcile;
-use crate::reconcile::rows::{Packed, Reader};
+use crate::reconcile::rows::{MeasureRow, MilestoneRow, Packed, Reader, Rows};
 use crate::rules::Rules;
-use crate::spool::{Span, Spool, Spooled};
+use crate::spool::{Span, Spool, SpoolReader, Spooled};
 use crate::worker::{self, WorkerOptions};
 
 /// Where documents are read.
@@ -232,9 +232,9 @@ fn keep(outcome: Outcome, spool: &Mutex<Spool>, reader: &Mutex<Reader>) -> Resul
 }
 
 /// A document's packed rows, back from the spool.
-fn unspool(rows: &SpooledRows, spool: &Mutex<Spool>, buffer: &mut Vec<u8>) -> Result<Packed> {
+fn unspool(rows: &SpooledRows, spool: &mut SpoolReader, buffer: &mut Vec<u8>) -> Result<Packed> {
     buffer.clear();
-    lock(spool)?.copy(rows.span, buffer)?;
+    spool.copy(rows.span, buffer)?;
     Packed::from_bytes(buffer).context("a document's rows came back from the temporary file damaged")
 }
 
@@ -304,26 +304,20 @@ pub struct Spans {
     pub count: usize,
 }
 
-/// The run, assembled: documents and errors, where each document's records
-/// are, how many there are, where the series are, and notes about the run
-/// as a whole (an override that names nothing). The rows reconciliation
-/// read are gone by then: the dataset is written from the spool.
-pub struct Assembled {
+/// The run once every document is read: documents (in input order, an
+/// identical copy of one read before skipped) and errors, where each
+/// document's records are, and the rows reconciliation reads.
+pub struct Gathered {
     pub documents: Vec<Document>,
     pub spooled: Vec<Spooled>,
-    pub milestones: usize,
-    pub measures: usize,
+    pub milestones: Rows<MilestoneRow>,
+    pub measures: Rows<MeasureRow>,
     pub keys: usize,
-    pub series: Spans,
-    pub measure_series: Spans,
     pub errors: Vec<DocumentError>,
-    pub notes: Vec<String>,
 }
 
-/// Assemble the run from what was kept of each document (in input order),
-/// reconciling milestones and measures side by side and spooling the series
-/// as they are made.
-pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Spool>) -> Result<Assembled> {
+/// Gather what was kept of each document (in input order).
+pub fn gather(held: Vec<Held>, reader: Reader, spool: &mut SpoolReader) -> Result<Gathered> {
     let (mut documents, mut spooled, mut errors): (Vec<Document>, _, _) = (Vec::new(), Vec::new(), Vec::new());
     // Sized up front: growing by doubling would hold up to twice the rows.
     let count = |f: fn(&Kept) -> usize| held.iter().filter_map(|h| h.as_ref().ok()).map(f).sum::<usize>();
@@ -349,35 +343,49 @@ pub fn assemble(held: Vec<Held>, reader: Reader, rules: &Rules, spool: &Mutex<Sp
         }
     }
     let (milestones, measures) = reader.finish(milestones, measures);
-    let (milestone_count, measure_count) = (milestones.records.len(), measures.records.len());
+    Ok(Gathered { documents, spooled, milestones, measures, keys, errors })
+}
+
+/// The series of a run, in the spool, and notes about the run as a whole
+/// (an override that names nothing).
+pub struct Reconciled {
+    pub series: Spans,
+    pub measure_series: Spans,
+    pub notes: Vec<String>,
+}
+
+/// Reconcile milestones and measures side by side, spooling the series as
+/// they are made; the rows are dropped as soon as they are done with.
+fn reconcile_into(
+    milestones: Rows<MilestoneRow>,
+    measures: Rows<MeasureRow>,
+    documents: &[Document],
+    rules: &Rules,
+    spool: &Mutex<Spool>,
+) -> Result<Reconciled> {
     let ((series, notes), measure_series) = rayon::join(
         || {
             let mut out = ToSpool::new(spool);
-            let notes = reconcile::milestone_series_into(&milestones, &documents, rules, &mut |s| out.push(s));
+            let notes = reconcile::milestone_series_into(&milestones, documents, rules, &mut |s| out.push(s));
             drop(milestones);
             (out.finish(), notes)
         },
         || {
             let mut out = ToSpool::new(spool);
-            reconcile::measure_series_into(&measures, &documents, rules, &mut |s| out.push(s));
+            reconcile::measure_series_into(&measures, documents, rules, &mut |s| out.push(s));
             drop(measures);
             out.finish()
         },
     );
-    Ok(Assembled {
-        milestones: milestone_count,
-        measures: measure_count,
-        documents,
-        spooled,
-        keys,
-        series: series?,
-        measure_series: measure_series?,
-        errors,
-        notes,
-    })
+    Ok(Reconciled { series: series?, measure_series: measure_series?, notes })
 }
 
 /// Run the whole batch and write the dataset.
+///
+/// Once every document is read, the documents and their records (most of
+/// the dataset's bytes) are written on a thread of their own while the
+/// series are made, and go to disk meanwhile; the series and errors follow,
+/// and the file is renamed into place only when complete.
 pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Summary> {
     let started = Instant::now();
     remove_stale_temporaries(&opts.out);
@@ -386,37 +394,43 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     let held = process_all(&files, rules, opts, &|o| keep(o, &spool, &reader))?;
     let reader = unpoisoned(reader.into_inner(), "the record reader")?;
     let held = held.into_iter().collect::<Result<Vec<Held>>>()?;
+    let mut records = lock(&spool)?.reader()?;
+    let Gathered { documents, spooled, milestones, measures, keys, errors } = gather(held, reader, &mut records)?;
+    let (milestone_count, measure_count) = (milestones.records.len(), measures.records.len());
+    let mut dataset = emit::DatasetWriter::create(&opts.out)?;
     // Reconciliation runs on threads too: `--jobs` bounds those as well, so
-    // `--jobs 1` uses one core from start to end.
+    // `--jobs 1` reconciles on one core (the records are written beside it:
+    // mostly copying, and waiting for the disk).
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
-    let run = pool.install(|| assemble(held, reader, rules, &spool))?;
-    for e in &run.errors {
+    let (written, reconciled) = std::thread::scope(|s| {
+        let writing = s.spawn(|| dataset.records(&documents, &spooled, &mut records));
+        let reconciled = pool.install(|| reconcile_into(milestones, measures, &documents, rules, &spool));
+        let written = writing.join().unwrap_or_else(|_| bail!("writing the dataset's records failed (a panic)"));
+        (written, reconciled)
+    });
+    written?;
+    drop(records);
+    let reconciled = reconciled?;
+    for e in &errors {
         eprintln!("plantrace: {}: {}: {}", e.path, e.kind, e.message);
     }
-    for note in &run.notes {
+    for note in &reconciled.notes {
         eprintln!("plantrace: warning: {note}");
     }
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    let mut spool = unpoisoned(spool.into_inner(), "the spool")?;
-    let dataset = SpooledDataset {
-        documents: &run.documents,
-        spooled: &run.spooled,
-        series: &run.series.spans,
-        measure_series: &run.measure_series.spans,
-        errors: &run.errors,
-    };
-    let written = emit::write_dataset(&opts.out, &dataset, &mut spool)?;
+    let series = unpoisoned(spool.into_inner(), "the spool")?.reader()?;
+    let written = dataset.finish(&reconciled.series.spans, &reconciled.measure_series.spans, &errors, series)?;
     Ok(Summary {
-        documents: run.documents.len() + run.errors.len(),
-        pages: run.documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),
-        milestones: run.milestones,
-        measures: run.measures,
-        keys: run.keys,
-        series: run.series.count,
-        errors: run.errors,
+        documents: documents.len() + errors.len(),
+        pages: documents.iter().map(|d| d.pages.unwrap_or(0) as u64).sum(),
+        milestones: milestone_count,
+        measures: measure_count,
+        keys,
+        series: reconciled.series.count,
+        errors,
         elapsed: started.elapsed(),
         dataset_path: written.dataset,
     })

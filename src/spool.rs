@@ -10,8 +10,10 @@
 //! read the document), and the supervisor keeps the document, compact rows
 //! of what reconciliation reads ([`crate::reconcile::rows`]), and where the
 //! records are. Series are appended in small batches as reconciliation
-//! makes them. Writing `dataset.json` then copies everything back, in
-//! order.
+//! makes them. Writing `dataset.json` copies everything back, in order:
+//! the documents' records while reconciliation appends series (through a
+//! [`SpoolReader`], which reads at offsets and so never moves the
+//! appending position), the series after.
 //!
 //! The file is created in the output folder (the disk the user chose for
 //! the results, not a `/tmp` that may be memory) without a name
@@ -19,7 +21,7 @@
 //! system reclaims it however the run ends, even killed.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -54,8 +56,6 @@ pub struct Spool {
     dir: PathBuf,
     writer: BufWriter<File>,
     end: u64,
-    /// For copying out: records are read back in pieces this big.
-    buffer: Vec<u8>,
 }
 
 impl Spool {
@@ -65,12 +65,7 @@ impl Spool {
         let file = tempfile::tempfile_in(dir).with_context(|| {
             format!("creating a temporary file for the records in {} (is the folder writable?)", dir.display())
         })?;
-        Ok(Spool {
-            dir: dir.to_path_buf(),
-            writer: BufWriter::with_capacity(1 << 16, file),
-            end: 0,
-            buffer: Vec::new(),
-        })
+        Ok(Spool { dir: dir.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, file), end: 0 })
     }
 
     /// Append a document's rendered records.
@@ -97,39 +92,83 @@ impl Spool {
 
     /// Copy the records at `span` to `out`, as written.
     pub fn copy(&mut self, span: Span, out: &mut dyn Write) -> Result<()> {
+        self.reader()?.copy(span, out)
+    }
+
+    /// A reader of everything appended so far, which copies records out
+    /// while this spool goes on taking more (the dataset's records are
+    /// written while reconciliation appends series): it reads at given
+    /// offsets, so the two never move each other's file position.
+    pub fn reader(&mut self) -> Result<SpoolReader> {
+        self.writer.flush().with_context(|| self.failed("writing"))?;
+        let file = self.writer.get_ref().try_clone().with_context(|| self.failed("reading back"))?;
+        Ok(SpoolReader { dir: self.dir.clone(), file, end: self.end, buffer: Vec::new() })
+    }
+
+    fn failed(&self, what: &str) -> String {
+        failed(&self.dir, what)
+    }
+}
+
+fn failed(dir: &Path, what: &str) -> String {
+    format!("{what} records in a temporary file in {}", dir.display())
+}
+
+/// Reads back what a [`Spool`] held when the reader was made
+/// ([`Spool::reader`]).
+pub struct SpoolReader {
+    dir: PathBuf,
+    file: File,
+    end: u64,
+    /// Records are read back through this, in pieces of [`COPY_PIECE`].
+    buffer: Vec<u8>,
+}
+
+impl SpoolReader {
+    /// Copy the records at `span` to `out`, as written.
+    pub fn copy(&mut self, span: Span, out: &mut dyn Write) -> Result<()> {
         if span.offset + span.len > self.end {
             bail!(
                 "{}: nothing was written at {}..{}",
-                self.failed("reading back"),
+                failed(&self.dir, "reading back"),
                 span.offset,
                 span.offset + span.len
             );
         }
-        self.writer.flush().with_context(|| self.failed("writing"))?;
-        if self.buffer.is_empty() {
-            self.buffer = vec![0; COPY_PIECE];
+        if self.buffer.len() < COPY_PIECE {
+            self.buffer.resize(COPY_PIECE, 0);
         }
-        let copied = copy_range(self.writer.get_mut(), span, &mut self.buffer, out)
-            .and_then(|_| self.writer.get_mut().seek(SeekFrom::Start(self.end)).map(drop));
-        copied.with_context(|| self.failed("copying out"))
-    }
-
-    fn failed(&self, what: &str) -> String {
-        format!("{what} records in a temporary file in {}", self.dir.display())
+        let (mut at, end) = (span.offset, span.offset + span.len);
+        while at < end {
+            let n = (end - at).min(COPY_PIECE as u64) as usize;
+            let piece = &mut self.buffer[..n];
+            read_exact_at(&self.file, piece, at).with_context(|| failed(&self.dir, "reading back"))?;
+            out.write_all(piece).with_context(|| failed(&self.dir, "copying out"))?;
+            at += n as u64;
+        }
+        Ok(())
     }
 }
 
-/// Records are copied out of the spool in pieces this big.
+/// Records are copied out of the spool in pieces of at most this much.
 const COPY_PIECE: usize = 1 << 20;
 
-fn copy_range(file: &mut File, span: Span, buffer: &mut [u8], out: &mut dyn Write) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(span.offset))?;
-    let mut left = span.len;
-    while left > 0 {
-        let n = left.min(buffer.len() as u64) as usize;
-        file.read_exact(&mut buffer[..n])?;
-        out.write_all(&buffer[..n])?;
-        left -= n as u64;
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
     }
     Ok(())
 }

@@ -5,10 +5,10 @@
 //! be otherwise idle). Options after `--`:
 //!
 //! - `--docs N` documents in the corpus (default 500, about 14,000 pages);
-//! - `--repeat R` timed repetitions of every configuration (default 3;
-//!   medians are reported, and the `--jobs 2` speed-up also per
-//!   repetition; every other repetition runs the configurations in reverse
-//!   order);
+//! - `--repeat R` timed repetitions (default 3; medians are reported). In
+//!   each, the `--jobs 1` / `--jobs 2` pairs run in a mirrored block
+//!   (1, 2, 2, 1), the speed-up is each block's own ratio and its median
+//!   over repetitions; every other repetition runs the order in reverse;
 //! - `--corpus DIR` use (or generate once into) DIR instead of a temporary
 //!   folder; `--big-corpus DIR` the same for the memory check's corpus;
 //! - `--big-docs M` documents of the memory check's corpus (default 2 × N;
@@ -149,9 +149,13 @@ fn run() -> Result<()> {
     let mut results: BTreeMap<usize, Vec<Measured>> = BTreeMap::new();
     for rep in 1..=args.repeat {
         println!("\nrepetition {rep}/{}", args.repeat);
-        // Every other repetition runs the configurations in reverse order,
-        // so that none always runs first (after a pause) or last.
-        let mut order: Vec<usize> = (0..configs.len()).collect();
+        // The two runs of each speed-up pair run twice, mirrored (--jobs 1,
+        // --jobs 2, --jobs 2, --jobs 1): the machine's speed drifts by up to
+        // a fifth within minutes here, and in such a block a steady drift
+        // slows both configurations alike. Every other repetition runs the
+        // whole order in reverse, so that no configuration always runs first
+        // (after a pause) or last.
+        let mut order: Vec<usize> = vec![0, 1, 1, 0, 3, 4, 4, 3, 2, 5, 6];
         if rep % 2 == 0 {
             order.reverse();
         }
@@ -208,22 +212,25 @@ fn run() -> Result<()> {
     if let (Some(p), Some(t)) = (wall(4), wall(6)) {
         println!("  plantrace PDF-only time / pdftotext time, 2 streams:  {:>6.2}", p / t);
     }
-    // The speed-up two ways: the ratio of the median times, and the median
-    // of each repetition's own ratio. The runs of a pair are next to each
-    // other in time, so the second is not moved by the machine's speed
-    // drifting between repetitions (it does, by up to a fifth here).
+    // The speed-up is the median of each repetition's own ratio: the total
+    // time of its two --jobs 1 runs over that of its two --jobs 2 runs,
+    // which ran in one mirrored block, so that the machine's speed drifting
+    // between (and, to first order, within) blocks does not move it. The
+    // ratio of the median times is printed beside it.
     for ((j1, j2), what, aim) in [((0, 1), "all documents", "  (aim ≥ 1.8)"), ((3, 4), "PDFs only", "")] {
-        if let (Some(a), Some(b)) = (wall(j1), wall(j2)) {
-            println!("  --jobs 2 speed-up over --jobs 1 ({what}):{:>w$.2}{aim}", a / b, w = 22 - what.len());
-            let paired = paired_ratios(&results, j1, j2);
-            if !paired.is_empty() {
-                let each: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();
-                println!(
-                    "    per repetition (each run beside its pair): {}; median {:.2}",
-                    each.join(", "),
-                    median_f64(&paired)
-                );
-            }
+        let paired = paired_ratios(&results, j1, j2, args.repeat);
+        if let (Some(a), Some(b), false) = (wall(j1), wall(j2), paired.is_empty()) {
+            let each: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();
+            println!(
+                "  --jobs 2 speed-up over --jobs 1 ({what}):{:>w$.2}{aim}",
+                median_f64(&paired),
+                w = 22 - what.len()
+            );
+            println!(
+                "    per repetition (--jobs 1, 2, 2, 1 in a block): {}; ratio of the median times {:.2}",
+                each.join(", "),
+                a / b
+            );
         }
     }
     // The per-document phase of a run with workers ends when the last
@@ -427,10 +434,17 @@ struct Measured {
     status: i32,
 }
 
-/// Per repetition, the wall time of configuration `a` over that of `b`.
-fn paired_ratios(results: &BTreeMap<usize, Vec<Measured>>, a: usize, b: usize) -> Vec<f64> {
+/// Per repetition, the total wall time of configuration `a`'s runs over
+/// that of `b`'s (each ran as often in every one of the `repeat`
+/// repetitions).
+fn paired_ratios(results: &BTreeMap<usize, Vec<Measured>>, a: usize, b: usize, repeat: usize) -> Vec<f64> {
     let (Some(ra), Some(rb)) = (results.get(&a), results.get(&b)) else { return Vec::new() };
-    ra.iter().zip(rb).map(|(x, y)| x.wall.as_secs_f64() / y.wall.as_secs_f64().max(1e-9)).collect()
+    let total = |runs: &[Measured]| runs.iter().map(|m| m.wall.as_secs_f64()).sum::<f64>();
+    let (na, nb) = (ra.len() / repeat.max(1), rb.len() / repeat.max(1));
+    if na == 0 || nb == 0 {
+        return Vec::new();
+    }
+    ra.chunks(na).zip(rb.chunks(nb)).map(|(x, y)| total(x) / total(y).max(1e-9)).collect()
 }
 
 /// The median of some numbers (the mean of the middle two for an even count).

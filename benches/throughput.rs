@@ -218,7 +218,8 @@ fn run() -> Result<()> {
     // between (and, to first order, within) blocks does not move it. The
     // ratio of the median times is printed beside it.
     for ((j1, j2), what, aim) in [((0, 1), "all documents", "  (aim ≥ 1.8)"), ((3, 4), "PDFs only", "")] {
-        let paired = paired_ratios(&results, j1, j2, args.repeat);
+        let blocks = |f: fn(&Measured) -> Duration| block_totals(&results, (j1, j2), args.repeat, f);
+        let paired: Vec<f64> = blocks(|m| m.wall).iter().map(|(x, y)| x / y).collect();
         if let (Some(a), Some(b), false) = (wall(j1), wall(j2), paired.is_empty()) {
             let each: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();
             println!(
@@ -231,6 +232,12 @@ fn run() -> Result<()> {
                 each.join(", "),
                 a / b
             );
+            // What the same documents cost in CPU when two run at once: above
+            // 1, two busy cores are each slower than one (on a shared host, a
+            // neighbour's load), which no change to plantrace removes.
+            let cpu: Vec<f64> = blocks(|m| m.cpu).iter().map(|(x, y)| y / x).collect();
+            let each: Vec<String> = cpu.iter().map(|r| format!("{r:.2}")).collect();
+            println!("    CPU time --jobs 2 / --jobs 1, per repetition: {}", each.join(", "));
         }
     }
     // The per-document phase of a run with workers ends when the last
@@ -434,17 +441,21 @@ struct Measured {
     status: i32,
 }
 
-/// Per repetition, the total wall time of configuration `a`'s runs over
-/// that of `b`'s (each ran as often in every one of the `repeat`
-/// repetitions).
-fn paired_ratios(results: &BTreeMap<usize, Vec<Measured>>, a: usize, b: usize, repeat: usize) -> Vec<f64> {
+/// Per repetition, the total of `f` over configuration `a`'s runs and over
+/// `b`'s (each ran as often in every one of the `repeat` repetitions).
+fn block_totals(
+    results: &BTreeMap<usize, Vec<Measured>>,
+    (a, b): (usize, usize),
+    repeat: usize,
+    f: fn(&Measured) -> Duration,
+) -> Vec<(f64, f64)> {
     let (Some(ra), Some(rb)) = (results.get(&a), results.get(&b)) else { return Vec::new() };
-    let total = |runs: &[Measured]| runs.iter().map(|m| m.wall.as_secs_f64()).sum::<f64>();
+    let total = |runs: &[Measured]| runs.iter().map(|m| f(m).as_secs_f64()).sum::<f64>();
     let (na, nb) = (ra.len() / repeat.max(1), rb.len() / repeat.max(1));
     if na == 0 || nb == 0 {
         return Vec::new();
     }
-    ra.chunks(na).zip(rb.chunks(nb)).map(|(x, y)| total(x) / total(y).max(1e-9)).collect()
+    ra.chunks(na).zip(rb.chunks(nb)).map(|(x, y)| (total(x), total(y).max(1e-9))).collect()
 }
 
 /// The median of some numbers (the mean of the middle two for an even count).

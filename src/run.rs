@@ -410,6 +410,9 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
         (written, reconciled)
     });
     written?;
+    // The last reader of the spool but one (finish takes the other): the
+    // spool must be closed before the dataset is committed, or flushing the
+    // file system's journal writes its pages to disk too.
     drop(records);
     let reconciled = reconciled?;
     for e in &errors {

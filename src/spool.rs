@@ -90,11 +90,6 @@ impl Spool {
         Ok(span)
     }
 
-    /// Copy the records at `span` to `out`, as written.
-    pub fn copy(&mut self, span: Span, out: &mut dyn Write) -> Result<()> {
-        self.reader()?.copy(span, out)
-    }
-
     /// A reader of everything appended so far, which copies records out
     /// while this spool goes on taking more (the dataset's records are
     /// written while reconciliation appends series): it reads at given
@@ -199,7 +194,7 @@ mod tests {
         /// The records at `span`, decoded (they are a list's elements).
         fn read<T: serde::de::DeserializeOwned>(&mut self, span: Span) -> Result<Vec<T>> {
             let mut json = b"[".to_vec();
-            self.copy(span, &mut json)?;
+            self.reader()?.copy(span, &mut json)?;
             json.push(b']');
             Ok(serde_json::from_slice(&json)?)
         }

@@ -17,6 +17,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use rayon::prelude::*;
+
 use super::assign::{assign, Edge};
 use super::features::Scorer;
 use super::profile::{cosine, Corpus};
@@ -86,29 +88,34 @@ pub fn units(scorer: &Scorer, documents: &[Document], years: &Years) -> Vec<Unit
         let year = m.plan_year.as_deref().and_then(|y| years.index(y));
         by_year.entry(year.unwrap_or(usize::MAX)).or_default().entry(&*m.document_id).or_default().push(i);
     }
-    let mut out = Vec::new();
-    for (year, by_doc) in by_year {
-        let mut ordered: Vec<(&str, Vec<usize>)> = by_doc.into_iter().collect();
-        ordered.sort_by_key(|(id, rows)| {
-            let doc = docs.get(id);
-            (
-                Reverse(rows.len()),
-                Reverse(doc.and_then(|d| d.as_of.clone())),
-                doc.map_or(1, |d| u8::from(d.format != Format::Docx)),
-                id.to_string(),
-            )
-        });
-        let year = (year != usize::MAX).then_some(year);
-        match year {
-            None => out.extend(ordered.into_iter().flat_map(|(_, rows)| rows).map(|primary| Unit {
-                year: None,
-                primary,
-                twins: Vec::new(),
-            })),
-            Some(_) => out.extend(year_units(scorer, year, ordered)),
-        }
-    }
-    out
+    // Each plan year's units depend on that year's rows alone: the years are
+    // gathered side by side, then concatenated in year order.
+    let by_year: Vec<(usize, BTreeMap<&str, Vec<usize>>)> = by_year.into_iter().collect();
+    let per_year: Vec<Vec<Unit>> = by_year
+        .into_par_iter()
+        .map(|(year, by_doc)| {
+            let mut ordered: Vec<(&str, Vec<usize>)> = by_doc.into_iter().collect();
+            ordered.sort_by_key(|(id, rows)| {
+                let doc = docs.get(id);
+                (
+                    Reverse(rows.len()),
+                    Reverse(doc.and_then(|d| d.as_of.clone())),
+                    doc.map_or(1, |d| u8::from(d.format != Format::Docx)),
+                    id.to_string(),
+                )
+            });
+            let year = (year != usize::MAX).then_some(year);
+            match year {
+                None => ordered
+                    .into_iter()
+                    .flat_map(|(_, rows)| rows)
+                    .map(|primary| Unit { year: None, primary, twins: Vec::new() })
+                    .collect(),
+                Some(_) => year_units(scorer, year, ordered),
+            }
+        })
+        .collect();
+    per_year.into_iter().flatten().collect()
 }
 
 /// Units of one plan year from its documents' rows, primary document first.
@@ -116,10 +123,14 @@ fn year_units(scorer: &Scorer, year: Option<usize>, docs: Vec<(&str, Vec<usize>)
     let mut units: Vec<Unit> = Vec::new();
     let all: Vec<usize> = docs.iter().flat_map(|(_, rows)| rows.iter().copied()).collect();
     let corpus = Corpus::of(all.iter().map(|i| &scorer.profiles()[*i]));
-    let key = |i: usize| match_key(&scorer.milestones[i].action);
+    // Each row's text key, made once: every document of the year is matched
+    // against all the units so far.
+    let keys: HashMap<usize, String> = all.iter().map(|i| (*i, match_key(&scorer.milestones[*i].action))).collect();
+    // (Every row met below is one of `all`, so the fallback is never used.)
+    let key = |i: usize| keys.get(&i).map_or("", String::as_str);
     for (_, rows) in docs {
         // The same text: in order, so repeated texts pair up first with first.
-        let mut by_text: HashMap<String, VecDeque<usize>> = HashMap::new();
+        let mut by_text: HashMap<&str, VecDeque<usize>> = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
             by_text.entry(key(unit.primary)).or_default().push_back(u);
         }

@@ -82,7 +82,7 @@ pub fn series(rows: &Rows<MeasureRow>, documents: &[Document], rules: &Rules, si
     let period = |m: &MeasureRow| -> Option<String> {
         m.period.as_deref().map(String::from).or_else(|| docs.get(&*m.document_id).and_then(|d| d.period.clone()))
     };
-    let titles = Titles { profiles: &rows.profiles, vocab: &rows.vocab, rules };
+    let titles = Titles::new(&rows.profiles, &rows.vocab, rules);
     let periods: Vec<Option<String>> = measures.iter().map(period).collect();
     let mut slots: Vec<String> = periods.iter().flatten().cloned().collect();
     slots.sort_by_cached_key(|p| period_key(p));

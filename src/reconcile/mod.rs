@@ -88,7 +88,7 @@ fn reconcile(
     sink: Option<&mut dyn FnMut(Series)>,
 ) -> Vec<String> {
     let milestones = &rows.records;
-    let scorer = Scorer { titles: Titles { profiles: &rows.profiles, vocab: &rows.vocab, rules }, milestones, rules };
+    let scorer = Scorer { titles: Titles::new(&rows.profiles, &rows.vocab, rules), milestones, rules };
     let years = Years::new(milestones.iter().filter_map(|m| m.plan_year.as_deref()));
     let units = units::units(&scorer, documents, &years);
     let resolved = overrides::resolve(rules, milestones, &units, &years);

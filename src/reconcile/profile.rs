@@ -70,6 +70,11 @@ impl Vocabulary {
 /// words and trigrams are held once per distinct title, not per profile.
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
+    /// The distinct title this profile has, numbered in this run's
+    /// [`Profiles`]: two profiles with one number have one title, so what
+    /// depends on the title alone can be computed once per pair of numbers
+    /// ([`super::features::Titles`]).
+    pub title: u32,
     /// Content words of the action, printed order, repeats kept.
     pub words: Arc<[u32]>,
     /// The same, sorted and without repeats.
@@ -227,10 +232,12 @@ impl ProfileBuilder {
         let titles: Vec<Profile> = self
             .titles
             .into_iter()
-            .map(|(words, flags)| {
+            .enumerate()
+            .map(|(title, (words, flags))| {
                 let words = ids(&words);
                 let grams = trigrams(&words.iter().map(|w| vocab.word(*w)).collect::<Vec<_>>());
                 Profile {
+                    title: title as u32,
                     word_set: sorted_set(words.clone()).into(),
                     names: name_terms(&words, &flags).into(),
                     grams: grams.into(),
@@ -501,6 +508,8 @@ mod tests {
         assert_eq!(profiles[0].words, profiles[2].words);
         assert_eq!(profiles[0].words, profiles[3].words);
         assert_ne!(profiles[0].rationale, profiles[3].rationale);
+        assert_eq!(profiles[0].title, profiles[3].title, "one title, one number");
+        assert_ne!(profiles[0].title, profiles[1].title);
         let words: Vec<&str> = profiles[1].word_set.iter().map(|w| vocab.word(*w)).collect();
         let mut sorted = words.clone();
         sorted.sort_unstable();

@@ -113,7 +113,7 @@ impl std::ops::Index<usize> for Profiles {
 /// as names. (Its trigrams are made from the words by
 /// [`ProfileBuilder::finish`]: held from the start they were the largest
 /// part of what a run kept per title while its workers read.)
-type TitleRead = (Vec<u32>, Vec<bool>);
+type TitleRead = (Box<[u32]>, Box<[bool]>);
 
 /// Reads records into profiles one at a time, so that a batch can profile
 /// each document's records as the document arrives and keep word ids
@@ -141,10 +141,12 @@ pub struct ProfileBuilder {
     record_of: HashMap<[u8; 16], u32>,
     titles: Vec<TitleRead>,
     /// Outcome and activity texts as sorted first-seen word ids.
-    contexts: Vec<Vec<u32>>,
+    contexts: Vec<Box<[u32]>>,
     /// Per distinct record: title, outcome, activity, and the rationale's
-    /// sorted first-seen word ids.
-    records: Vec<(u32, u32, u32, Vec<u32>)>,
+    /// sorted first-seen word ids. (Boxed slices, not vectors: one per
+    /// record held until the run's end, and a vector keeps the capacity it
+    /// grew to while the text was read, often twice the words kept.)
+    records: Vec<(u32, u32, u32, Box<[u32]>)>,
 }
 
 impl ProfileBuilder {
@@ -165,7 +167,7 @@ impl ProfileBuilder {
                     words.extend_from_slice(ids);
                     names.extend(ids.iter().map(|_| name));
                 });
-                self.titles.push((words, names));
+                self.titles.push((words.into_boxed_slice(), names.into_boxed_slice()));
                 let t = self.titles.len() as u32 - 1;
                 self.title_of.insert(digest(&[action]), t);
                 t
@@ -193,10 +195,10 @@ impl ProfileBuilder {
     }
 
     /// The content words of `text` as sorted first-seen ids, without repeats.
-    fn word_set(&mut self, norm: &Normaliser, text: &str) -> Vec<u32> {
+    fn word_set(&mut self, norm: &Normaliser, text: &str) -> Box<[u32]> {
         let mut words = Vec::new();
         for_each_word(text, |raw, _| words.extend_from_slice(self.ids(norm, raw)));
-        sorted_set(words)
+        sorted_set(words).into_boxed_slice()
     }
 
     /// The first-seen ids of the content words one printed word gives.

@@ -320,6 +320,7 @@ impl Worker {
             let _ = child.wait();
             return Err(PoolError::Start("the worker's pipes could not be opened".into()));
         };
+        sys::widen_pipe(&stdout);
         let (tx, replies) = mpsc::channel();
         thread::spawn(move || pump_replies(stdout, tx));
         let tail = Arc::new(Mutex::new(Vec::new()));
@@ -446,7 +447,7 @@ impl Drop for Worker {
 
 /// Read reply lines and hand them over until the worker's output closes.
 fn pump_replies(stdout: impl Read, tx: mpsc::Sender<Delivery>) {
-    let mut input = BufReader::with_capacity(1 << 16, stdout);
+    let mut input = BufReader::with_capacity(sys::PIPE_BYTES, stdout);
     let mut line = Vec::new();
     loop {
         let delivery = match wire::read_reply(&mut input, &mut line, MAX_REPLY) {

@@ -76,6 +76,24 @@ fn walk(dir: &Path, found: &mut Vec<InputFile>) -> Result<(), DiscoverError> {
     Ok(())
 }
 
+/// The order to read `files` in so that a parallel run ends evenly: largest
+/// first by size on disk, ties in input order.
+///
+/// Documents are handed to workers from one shared list, so the last ones
+/// decide how long one core waits for the other at the end. In input order
+/// a budget book that happens to sort last is read alone while the other
+/// workers have nothing left (an 855-page PDF after 120 ordinary reports
+/// left a core idle for 1.3-1.9 s of a 3 s `--jobs 2` run); read first, it
+/// overlaps the small ones. Size is only a proxy for work, but the one
+/// known before reading. A file that cannot be inspected counts as empty:
+/// reading it will report why. The output does not depend on this order.
+pub fn largest_first(files: &[InputFile]) -> Vec<usize> {
+    let sizes: Vec<u64> = files.iter().map(|f| fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(sizes[i]), i));
+    order
+}
+
 /// A document's bytes and what they are.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -176,6 +194,23 @@ mod tests {
         let names: Vec<String> =
             found.iter().map(|f| f.path.strip_prefix(d).unwrap().to_string_lossy().to_string()).collect();
         assert_eq!(names, vec!["a.docx", "b/c/x.pdf", "b/y.Docx", "z.PDF"]);
+    }
+
+    #[test]
+    fn largest_files_are_read_first_and_ties_keep_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (name, len) in [("a.pdf", 10), ("b.pdf", 300), ("c.pdf", 10), ("d.pdf", 2000)] {
+            fs::write(d.join(name), vec![b'x'; len]).unwrap();
+        }
+        let mut files = discover(&[d.to_path_buf()]).unwrap();
+        // A file gone since discovery counts as empty: it goes last.
+        files.insert(1, InputFile { path: d.join("gone.pdf") });
+        let names: Vec<String> = largest_first(&files)
+            .into_iter()
+            .map(|i| files[i].path.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, vec!["d.pdf", "b.pdf", "a.pdf", "c.pdf", "gone.pdf"]);
     }
 
     #[test]

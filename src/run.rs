@@ -199,21 +199,24 @@ fn in_process<T: Send>(
 ) -> Result<Vec<T>> {
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
-    let kept: Vec<Option<T>> = pool.install(|| {
-        files
+    // Largest first, as the worker pool does; back in input order after.
+    let order = ingest::largest_first(files);
+    let mut kept: Vec<Option<(usize, T)>> = pool.install(|| {
+        order
             .par_iter()
-            .map(|f| {
+            .map(|&i| {
                 if worker::stop_requested().is_some() {
                     return None;
                 }
-                Some(keep(hand_off(pipeline::process(f, rules, &opts.doc))))
+                Some((i, keep(hand_off(pipeline::process(&files[i], rules, &opts.doc)))))
             })
             .collect()
     });
     if worker::stop_requested().is_some() {
         bail!(worker::PoolError::Interrupted);
     }
-    Ok(kept.into_iter().flatten().collect())
+    kept.sort_by_key(|k| k.as_ref().map(|(i, _)| *i));
+    Ok(kept.into_iter().flatten().map(|(_, t)| t).collect())
 }
 
 /// Spool a document's records and keep the rest (see [`Kept`]).

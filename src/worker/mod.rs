@@ -22,9 +22,11 @@
 //! while it reads one, so it never waits for the supervisor. The cost of
 //! isolation is one process start and one rules load per slot (about 30 ms)
 //! plus writing and parsing each document's results as JSON (well under a
-//! millisecond for a typical report). Results are returned in input order
-//! whatever order they come back in, so the output does not depend on
-//! `--jobs`.
+//! millisecond for a typical report). Documents are handed out largest
+//! first ([`ingest::largest_first`]), so the run does not end with one
+//! worker reading a big report alone. Results are returned in input order
+//! whatever order they are read and come back in, so the output depends
+//! neither on that nor on `--jobs`.
 
 mod child;
 mod fault;
@@ -45,7 +47,7 @@ pub use crate::handoff::Outcome;
 pub use child::serve;
 pub use sys::{catch_stop_signals, die_of, stop_requested};
 
-use crate::ingest::InputFile;
+use crate::ingest::{self, InputFile};
 use crate::model::{DocumentError, ErrorKind};
 use crate::pipeline::DocOptions;
 use crate::rules::{Rules, RulesSource};
@@ -150,11 +152,13 @@ pub fn process_isolated<T: Send>(
     keep: &(dyn Fn(Outcome) -> T + Sync),
 ) -> Result<Vec<T>, PoolError> {
     let spec = Spec::new(rules, doc, opts)?;
+    let order = ingest::largest_first(files);
     let next = AtomicUsize::new(0);
     let give_up = AtomicBool::new(false);
     let slots = jobs.clamp(1, files.len().max(1));
     let per_slot: Vec<Result<Vec<(usize, T)>, PoolError>> = thread::scope(|s| {
-        let handles: Vec<_> = (0..slots).map(|_| s.spawn(|| slot(&spec, files, &next, &give_up, keep))).collect();
+        let handles: Vec<_> =
+            (0..slots).map(|_| s.spawn(|| slot(&spec, files, &order, &next, &give_up, keep))).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(PoolError::Start("a supervisor thread panicked".into()))))
@@ -191,10 +195,12 @@ pub fn process_isolated<T: Send>(
 const QUEUE: usize = 2;
 
 /// One slot: keep this slot's worker supplied with documents from the
-/// shared list, collect its outcomes, replace the worker when it fails.
+/// shared list (`files` in `order`, `next` the position in it), collect its
+/// outcomes, replace the worker when it fails.
 fn slot<T>(
     spec: &Spec,
     files: &[InputFile],
+    order: &[usize],
     next: &AtomicUsize,
     give_up: &AtomicBool,
     keep: &(dyn Fn(Outcome) -> T + Sync),
@@ -212,10 +218,7 @@ fn slot<T>(
             return Err(PoolError::Interrupted);
         }
         while queued.len() < QUEUE && !give_up.load(Ordering::SeqCst) {
-            let Some(i) = resend.pop_front().or_else(|| {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                (i < files.len()).then_some(i)
-            }) else {
+            let Some(i) = resend.pop_front().or_else(|| order.get(next.fetch_add(1, Ordering::SeqCst)).copied()) else {
                 break;
             };
             let w = match worker.as_mut() {

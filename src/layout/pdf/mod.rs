@@ -20,6 +20,7 @@ mod text;
 use std::collections::HashMap;
 
 use lopdf::Document;
+use pdf_extract::{OutputDev, OutputError};
 
 use self::collect::{Collector, FontSequence, Glyph, PageRaw};
 use self::text::{lines_of, split_at_gaps, text_and_spans, Line};
@@ -131,10 +132,10 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<LayoutDoc, LayoutError> {
     let mut warnings = sanity::check(&mut doc, &pages)?;
     let fonts: HashMap<u32, FontSequence> =
         pages.iter().map(|(&n, &id)| (n, collect::font_sequence(&doc, id))).collect();
-    let raw_pages = extract(&doc, &fonts, &pages, &mut warnings)?;
+    let laid = extract(&doc, &fonts, &pages, &mut warnings)?;
     let meta_title = title(&doc);
 
-    let total_glyphs: usize = raw_pages.iter().map(|p| p.glyphs.len()).sum();
+    let total_glyphs: usize = laid.iter().map(|p| p.glyphs).sum();
     if total_glyphs == 0 {
         let images = pages.values().any(|&id| page_has_image(&doc, id));
         return Err(LayoutError::NoTextLayer(if images {
@@ -143,10 +144,10 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<LayoutDoc, LayoutError> {
             "the PDF has no text layer (no text on any page): if it is a scan, run OCR first, e.g. ocrmypdf".into()
         }));
     }
-    if raw_pages.iter().any(|p| p.fonts_unaligned) {
+    if laid.iter().any(|p| p.fonts_unaligned) {
         warnings.push("font names could not be matched to the text on some pages; symbol fonts there are decoded from the characters alone".into());
     }
-    Ok(assemble(raw_pages, page_count, meta_title, warnings))
+    Ok(assemble(laid, page_count, meta_title, warnings))
 }
 
 fn load(bytes: &[u8]) -> Result<Document, LayoutError> {
@@ -164,6 +165,45 @@ fn load(bytes: &[u8]) -> Result<Document, LayoutError> {
     })
 }
 
+/// One page laid out: its table pieces and free lines, and what the
+/// passes over the whole document need of the page. Its glyphs are gone.
+struct LaidPage {
+    number: u32,
+    media: [f64; 4],
+    rotation: u8,
+    /// How many glyphs the page drew.
+    glyphs: usize,
+    fonts_unaligned: bool,
+    pieces: Vec<Piece>,
+    lines: Vec<Line>,
+}
+
+/// Lay out one page as soon as it has been read, dropping its glyphs.
+fn lay_out(mut raw: PageRaw) -> LaidPage {
+    rotate::upright(&mut raw);
+    let (pieces, lines) = page_layout(&raw);
+    LaidPage {
+        number: raw.number,
+        media: raw.media,
+        rotation: raw.rotation,
+        glyphs: raw.glyphs.len(),
+        fonts_unaligned: raw.fonts_unaligned,
+        pieces,
+        lines,
+    }
+}
+
+/// Run `pdf-extract` (through `read`, given the collecting `OutputDev`),
+/// laying out each page as it completes.
+fn read_pages(
+    fonts: &HashMap<u32, FontSequence>,
+    read: impl FnOnce(&mut dyn OutputDev) -> Result<(), OutputError>,
+) -> Result<Vec<LaidPage>, OutputError> {
+    let mut laid = Vec::new();
+    read(&mut Collector::new(fonts, |raw| laid.push(lay_out(raw))))?;
+    Ok(laid)
+}
+
 /// Run `pdf-extract` over every page; if it fails on the whole document,
 /// retry page by page so one bad page does not lose the others.
 fn extract(
@@ -171,10 +211,9 @@ fn extract(
     fonts: &HashMap<u32, FontSequence>,
     pages: &std::collections::BTreeMap<u32, lopdf::ObjectId>,
     warnings: &mut Vec<String>,
-) -> Result<Vec<PageRaw>, LayoutError> {
+) -> Result<Vec<LaidPage>, LayoutError> {
     let whole = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut c = Collector::new(fonts);
-        pdf_extract::output_doc(doc, &mut c).map(|_| c.pages)
+        read_pages(fonts, |out| pdf_extract::output_doc(doc, out))
     }));
     let mut first_panic: Option<String> = None;
     match whole {
@@ -191,14 +230,13 @@ fn extract(
     let mut plain = Vec::new();
     for (&n, &id) in pages {
         let one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut c = Collector::new(fonts);
-            pdf_extract::output_doc_page(doc, &mut c, n).map(|_| c.pages)
+            read_pages(fonts, |out| pdf_extract::output_doc_page(doc, out, n))
         }));
         match one {
             Ok(Ok(p)) => out.extend(p),
             _ => match plain_text_page(doc, n, id) {
                 Some(p) => {
-                    out.push(p);
+                    out.push(lay_out(p));
                     plain.push(n);
                 }
                 None => failed.push(n),
@@ -312,16 +350,16 @@ fn page_has_image(doc: &Document, page: lopdf::ObjectId) -> bool {
 
 /// Lines in the top or bottom margin that repeat on many pages (running
 /// headers, footers, page numbers) are page furniture.
-fn furniture(pages: &[(PageRaw, Vec<Line>)]) -> Vec<Vec<bool>> {
+fn furniture(pages: &[LaidPage]) -> Vec<Vec<bool>> {
     let key = |t: &str| -> String { t.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect() };
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let in_margin = |p: &PageRaw, l: &Line| {
+    let in_margin = |p: &LaidPage, l: &Line| {
         let h = p.media[3] - p.media[1];
         l.top > p.media[3] - 0.08 * h || l.bottom < p.media[1] + 0.08 * h
     };
-    for (p, lines) in pages {
+    for p in pages {
         let mut seen = std::collections::HashSet::new();
-        for l in lines.iter().filter(|l| in_margin(p, l)) {
+        for l in p.lines.iter().filter(|l| in_margin(p, l)) {
             if seen.insert(key(&l.text)) {
                 *counts.entry(key(&l.text)).or_default() += 1;
             }
@@ -330,8 +368,8 @@ fn furniture(pages: &[(PageRaw, Vec<Line>)]) -> Vec<Vec<bool>> {
     let n = pages.len();
     pages
         .iter()
-        .map(|(p, lines)| {
-            lines
+        .map(|p| {
+            p.lines
                 .iter()
                 .map(|l| {
                     if !in_margin(p, l) {
@@ -350,7 +388,7 @@ fn furniture(pages: &[(PageRaw, Vec<Line>)]) -> Vec<Vec<bool>> {
 }
 
 /// Tables and paragraph lines of one page, in reading order.
-fn page_blocks(raw: &PageRaw, free_lines: Vec<Line>, pieces: Vec<Piece>) -> Vec<(f64, PageBlock)> {
+fn page_blocks(free_lines: Vec<Line>, pieces: Vec<Piece>) -> Vec<(f64, PageBlock)> {
     let mut blocks: Vec<(f64, PageBlock)> = pieces.into_iter().map(|p| (p.bbox[3], PageBlock::Table(p))).collect();
     // Paragraphs: consecutive lines close together.
     let mut paras: Vec<Vec<Line>> = Vec::new();
@@ -373,7 +411,6 @@ fn page_blocks(raw: &PageRaw, free_lines: Vec<Line>, pieces: Vec<Piece>) -> Vec<
             None => paras.push(vec![l]),
         }
     }
-    let _ = raw;
     blocks.extend(paras.into_iter().map(|p| (p[0].top, PageBlock::Para(p))));
     blocks.sort_by(|a, b| b.0.total_cmp(&a.0));
     blocks
@@ -768,21 +805,9 @@ fn finish_table(p: Piece, index: u32, rotation: &HashMap<u32, u8>) -> Table {
     Table { index, rows, ncols: nc, page: Some(p.page), bbox: Some(turn(p.page, p.bbox)), source: p.source }
 }
 
-fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>, warnings: Vec<String>) -> LayoutDoc {
-    let laid: Vec<(PageRaw, Vec<Piece>, Vec<Line>)> = raw_pages
-        .into_iter()
-        .map(|mut p| {
-            rotate::upright(&mut p);
-            let (pieces, lines) = page_layout(&p);
-            (p, pieces, lines)
-        })
-        .collect();
-    let rotation: HashMap<u32, u8> = laid.iter().map(|(p, _, _)| (p.number, p.rotation)).collect();
-    let for_furniture: Vec<(PageRaw, Vec<Line>)> = laid
-        .iter()
-        .map(|(p, _, l)| (PageRaw { number: p.number, media: p.media, ..Default::default() }, l.clone()))
-        .collect();
-    let furn = furniture(&for_furniture);
+fn assemble(laid: Vec<LaidPage>, page_count: u32, meta_title: Option<String>, warnings: Vec<String>) -> LayoutDoc {
+    let rotation: HashMap<u32, u8> = laid.iter().map(|p| (p.number, p.rotation)).collect();
+    let furn = furniture(&laid);
 
     let mut blocks: Vec<Block> = Vec::new();
     let mut open: Option<Piece> = None;
@@ -795,9 +820,9 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
                 *table_index += 1;
             }
         };
-    for ((raw, pieces, lines), furn) in laid.into_iter().zip(furn) {
-        let free: Vec<Line> = lines.into_iter().zip(furn).filter(|(_, f)| !f).map(|(l, _)| l).collect();
-        let page_blocks = page_blocks(&raw, free, pieces);
+    for (page, furn) in laid.into_iter().zip(furn) {
+        let free: Vec<Line> = page.lines.into_iter().zip(furn).filter(|(_, f)| !f).map(|(l, _)| l).collect();
+        let page_blocks = page_blocks(free, page.pieces);
         for (i, (_, block)) in page_blocks.into_iter().enumerate() {
             match block {
                 PageBlock::Table(piece) => {
@@ -805,7 +830,7 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
                     // that closed the previous one.
                     let can_join = i == 0
                         && open.as_ref().is_some_and(|t| {
-                            columns_align(t, &piece) && t.rows.last().is_some_and(|r| r.page + 1 == raw.number)
+                            columns_align(t, &piece) && t.rows.last().is_some_and(|r| r.page + 1 == page.number)
                         });
                     if can_join {
                         if let Some(table) = open.as_mut() {
@@ -836,8 +861,8 @@ fn assemble(raw_pages: Vec<PageRaw>, page_count: u32, meta_title: Option<String>
                         style: (size >= 13.0).then(|| "heading".to_string()),
                         numbering: None,
                         bold: lines.iter().all(|l| l.bold),
-                        page: Some(raw.number),
-                        bbox: Some(rotate::unturn_bbox(raw.rotation, bbox)),
+                        page: Some(page.number),
+                        bbox: Some(rotate::unturn_bbox(page.rotation, bbox)),
                     }));
                     para_index += 1;
                 }

@@ -300,8 +300,9 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
     let rows_alone = IN_USE.load(Ordering::Relaxed) - before;
     drop(again);
     let ((milestones, measures), t, peak) = measured(|| {
-        let (mut ms, mut mz) = (Vec::new(), Vec::new());
-        reader.unpack(packed, &mut ms, &mut mz);
+        let (mut ms, mut mz) = (reconcile::rows::Unpacked::default(), reconcile::rows::Unpacked::default());
+        reader.unpack(&packed, &mut ms, &mut mz);
+        drop(packed);
         reader.finish(ms, mz)
     });
     let rows_heap = IN_USE.load(Ordering::Relaxed) - records_heap - fields_heap;

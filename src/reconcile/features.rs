@@ -246,8 +246,9 @@ mod tests {
             "Plant trees in Herringthorpe",
         ];
         let mut builder = ProfileBuilder::default();
-        let of = titles.iter().enumerate().map(|(i, t)| builder.add(&norm, [t, "", "", &i.to_string()])).collect();
-        let (profiles, vocab) = builder.finish(of);
+        let reads: Vec<_> =
+            titles.iter().enumerate().map(|(i, t)| builder.add(&norm, [t, "", "", &i.to_string()])).collect();
+        let (profiles, vocab) = builder.finish(&reads);
         let corpus = Corpus::of((0..titles.len()).map(|i| &profiles[i]));
         let v: Vec<TfIdf> = (0..titles.len()).map(|i| corpus.vector(&profiles[i])).collect();
         let memo = Titles::new(&profiles, &vocab, &rules);

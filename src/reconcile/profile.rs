@@ -115,11 +115,29 @@ impl std::ops::Index<usize> for Profiles {
 /// part of what a run kept per title while its workers read.)
 type TitleRead = (Box<[u32]>, Box<[bool]>);
 
+/// One record as read by a [`ProfileBuilder`]: its title and its outcome
+/// and activity texts as numbers into the builder's tables (an archive
+/// repeats them), and the content words of its rationale (sorted
+/// first-seen ids), which are the record's own.
+///
+/// The builder keeps what records share; the caller keeps these, one per
+/// record, and gives them back to [`ProfileBuilder::finish`]. A run keeps
+/// them with the record's packed row on disk while its workers read
+/// ([`crate::reconcile::rows::Packed`]): held by the builder, the
+/// rationales' words were most of what the supervisor grew by per report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RecordRead {
+    pub title: u32,
+    pub outcome: u32,
+    pub activity: u32,
+    pub rationale: Box<[u32]>,
+}
+
 /// Reads records into profiles one at a time, so that a batch can profile
 /// each document's records as the document arrives and keep word ids
 /// instead of texts ([`crate::reconcile::rows`]).
 ///
-/// Each distinct text is read once. Words are numbered as they are first
+/// Each distinct title, outcome and activity text is read once. Words are numbered as they are first
 /// seen and renumbered in alphabetical order by [`ProfileBuilder::finish`],
 /// so the profiles do not depend on the order records were added in, and no
 /// text is held as strings longer than it takes to read it. Texts are told
@@ -135,28 +153,18 @@ pub struct ProfileBuilder {
     ids_of: HashMap<Box<str>, Box<[u32]>, foldhash::fast::RandomState>,
     /// Content word → first-seen id.
     seen: HashMap<String, u32>,
-    /// Distinct titles, outcome/activity texts and whole records, by digest.
+    /// Distinct titles and outcome/activity texts, by digest.
     title_of: HashMap<[u8; 16], u32>,
     context_of: HashMap<[u8; 16], u32>,
-    record_of: HashMap<[u8; 16], u32>,
     titles: Vec<TitleRead>,
     /// Outcome and activity texts as sorted first-seen word ids.
     contexts: Vec<Box<[u32]>>,
-    /// Per distinct record: title, outcome, activity, and the rationale's
-    /// sorted first-seen word ids. (Boxed slices, not vectors: one per
-    /// record held until the run's end, and a vector keeps the capacity it
-    /// grew to while the text was read, often twice the words kept.)
-    records: Vec<(u32, u32, u32, Box<[u32]>)>,
 }
 
 impl ProfileBuilder {
-    /// Read one record's `[title, outcome, activity, rationale]`; returns its
-    /// profile's number, which [`ProfileBuilder::finish`] takes back.
-    pub fn add(&mut self, norm: &Normaliser, text: [&str; 4]) -> u32 {
-        let key = digest(&text);
-        if let Some(k) = self.record_of.get(&key) {
-            return *k;
-        }
+    /// Read one record's `[title, outcome, activity, rationale]`, for
+    /// [`ProfileBuilder::finish`] to take back.
+    pub fn add(&mut self, norm: &Normaliser, text: [&str; 4]) -> RecordRead {
         let [action, outcome, activity, rationale] = text;
         let title = match self.title_of.get(&digest(&[action])) {
             Some(t) => *t,
@@ -175,11 +183,11 @@ impl ProfileBuilder {
         };
         let outcome = self.context(norm, outcome);
         let activity = self.context(norm, activity);
+        // Boxed, not a vector: one per record, held until the run's end,
+        // and a vector keeps the capacity it grew to while the text was
+        // read, often twice the words kept.
         let rationale = self.word_set(norm, rationale);
-        self.records.push((title, outcome, activity, rationale));
-        let k = self.records.len() as u32 - 1;
-        self.record_of.insert(key, k);
-        k
+        RecordRead { title, outcome, activity, rationale }
     }
 
     fn context(&mut self, norm: &Normaliser, text: &str) -> u32 {
@@ -217,9 +225,11 @@ impl ProfileBuilder {
         self.ids_of.get(raw).map_or(&[], |ids| &ids[..])
     }
 
-    /// The profiles, indexed by record: `of[i]` is what [`ProfileBuilder::add`]
-    /// returned for record `i`.
-    pub fn finish(self, of: Vec<u32>) -> (Profiles, Vocabulary) {
+    /// The profiles, indexed by record: `reads[i]` is what
+    /// [`ProfileBuilder::add`] returned for record `i`. Records read alike
+    /// share one profile. (Reads that came back from disk damaged, naming
+    /// a title or text this builder never read, get empty parts.)
+    pub fn finish(self, reads: &[RecordRead]) -> (Profiles, Vocabulary) {
         // First-seen id → alphabetical id.
         let mut by_word: Vec<(String, u32)> = self.seen.into_iter().collect();
         by_word.sort_unstable();
@@ -228,7 +238,7 @@ impl ProfileBuilder {
             renumber[*old as usize] = new as u32;
         }
         let vocab = Vocabulary::new(by_word.into_iter().map(|(w, _)| w).collect());
-        let ids = |ws: &[u32]| -> Vec<u32> { ws.iter().map(|w| renumber[*w as usize]).collect() };
+        let ids = |ws: &[u32]| -> Vec<u32> { ws.iter().filter_map(|w| renumber.get(*w as usize).copied()).collect() };
         // The parts of each distinct title and context, shared by every
         // profile that has them.
         let titles: Vec<Profile> = self
@@ -249,14 +259,21 @@ impl ProfileBuilder {
             })
             .collect();
         let contexts: Vec<Arc<[u32]>> = self.contexts.iter().map(|c| Arc::from(sorted_set(ids(c)))).collect();
-        let distinct = self
-            .records
-            .into_iter()
-            .map(|(t, o, a, r)| Profile {
-                outcome: contexts[o as usize].clone(),
-                activity: contexts[a as usize].clone(),
-                rationale: sorted_set(ids(&r)).into(),
-                ..titles[t as usize].clone()
+        let context = |c: u32| contexts.get(c as usize).cloned().unwrap_or_else(|| Arc::from([]));
+        let mut distinct = Vec::new();
+        let mut numbers: HashMap<&RecordRead, u32, foldhash::fast::RandomState> = HashMap::default();
+        let of = reads
+            .iter()
+            .map(|r| {
+                *numbers.entry(r).or_insert_with(|| {
+                    distinct.push(Profile {
+                        outcome: context(r.outcome),
+                        activity: context(r.activity),
+                        rationale: sorted_set(ids(&r.rationale)).into(),
+                        ..titles.get(r.title as usize).cloned().unwrap_or_default()
+                    });
+                    distinct.len() as u32 - 1
+                })
             })
             .collect();
         (Profiles { distinct, of }, vocab)
@@ -482,8 +499,8 @@ mod tests {
     /// and their vocabulary.
     fn profiles(texts: impl Iterator<Item = [String; 4]>, norm: &Normaliser) -> (Profiles, Vocabulary) {
         let mut builder = ProfileBuilder::default();
-        let of = texts.map(|t| builder.add(norm, [&t[0], &t[1], &t[2], &t[3]])).collect();
-        builder.finish(of)
+        let reads: Vec<RecordRead> = texts.map(|t| builder.add(norm, [&t[0], &t[1], &t[2], &t[3]])).collect();
+        builder.finish(&reads)
     }
 
     #[test]
@@ -517,6 +534,22 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(words, sorted, "ids follow alphabetical order");
         assert!(vocab.words.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// Reads come back from a file on disk: one naming a title, text or
+    /// word the builder never read gets empty parts, not a panic.
+    #[test]
+    fn damaged_reads_give_empty_parts() {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let norm = Normaliser::new(&rules.reconcile);
+        let mut builder = ProfileBuilder::default();
+        let good = builder.add(&norm, ["Plant trees in Herringthorpe", "Greener borough", "", "Planted in May"]);
+        let bad = RecordRead { title: 999, outcome: 999, activity: 7, rationale: Box::new([12_345]) };
+        let (profiles, _) = builder.finish(&[good.clone(), bad, good]);
+        assert_eq!(profiles.of, [0, 1, 0]);
+        assert!(!profiles[0].words.is_empty() && !profiles[0].outcome.is_empty() && !profiles[0].rationale.is_empty());
+        let p = &profiles[1];
+        assert!(p.words.is_empty() && p.outcome.is_empty() && p.activity.is_empty() && p.rationale.is_empty());
     }
 
     #[test]

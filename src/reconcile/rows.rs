@@ -2,23 +2,27 @@
 //! arrive.
 //!
 //! A batch over an archive holds tens of thousands of milestones and
-//! measures, and reconciling them needs every one at once (a series runs
-//! through all plan years). The full records wait in the spool
-//! ([`crate::spool`]); the supervisor keeps only these rows: ids, plan year
-//! or period, theme, the canonical status and dates, and a profile number
-//! in place of the texts. Repeated strings (a document's id, a plan year, a
-//! theme, a title that recurs every quarter) are held once and shared.
-//! Texts that only feed the similarity features (outcome, activity,
-//! rationale) are read into word ids by a [`ProfileBuilder`] and dropped.
+//! measures, and reconciling them needs every one of a kind at once (a
+//! series runs through all plan years). The full records wait in the spool
+//! ([`crate::spool`]); reconciliation reads only these rows: ids, plan year
+//! or period, theme, the canonical status and dates, and a profile in place
+//! of the texts. Repeated strings (a document's id, a plan year, a theme, a
+//! title that recurs every quarter) are held once and shared. Texts that
+//! only feed the similarity features (outcome, activity, rationale) are
+//! read into word ids by a [`ProfileBuilder`] and dropped.
 //!
 //! While documents are still being read, each one's rows are packed
-//! ([`Packed`]: numbers into the reader's string and enum tables, 77 bytes
-//! a row), and a run keeps them on disk ([`Packed::to_bytes`]) until the
-//! workers are done; [`Reader::unpack`] then makes the rows. Measured on
-//! 110,000 records (`cargo bench --bench reconcile -- --dataset`): beyond
-//! the packed rows, a record costs the supervisor ~100 bytes while its
-//! workers read (its share of the string tables and of the profiles read
-//! so far) and ~290 while it reconciles, against ~1,160 for the record.
+//! ([`Packed`]: numbers into the reader's string and enum tables, and each
+//! record's own words, its rationale's, as a [`RecordRead`]), and a run
+//! keeps them on disk ([`Packed::to_bytes`]) until the workers are done;
+//! [`Reader::unpack_milestones`] and [`Reader::unpack_measures`] then make
+//! each kind's rows when its turn comes. What stays in memory while workers
+//! read is what records share: the string tables, the words met, each
+//! distinct title and outcome or activity text. Measured on 110,000
+//! records (`cargo bench --bench reconcile -- --dataset`, 1,000 reports):
+//! 7 bytes a record in memory while workers read (88 when the rationales'
+//! words were kept in memory too), 162 on disk, ~310 unpacked, against
+//! ~1,160 for the record.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +30,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::normalise::Normaliser;
-use super::profile::{ProfileBuilder, Profiles, Vocabulary};
+use super::profile::{ProfileBuilder, Profiles, RecordRead, Vocabulary};
 use crate::model::{Direction, Measure, MeasureSource, MeasureStatus, Milestone, MilestoneStatus, Section};
 use crate::rules::Rules;
 
@@ -130,8 +134,6 @@ pub struct MilestoneRow {
     pub action: Arc<str>,
     pub target: Dates,
     pub status: MilestoneStatus,
-    /// Its profile, as numbered by the reader's [`ProfileBuilder`].
-    profile: u32,
 }
 
 /// A measure as reconciliation reads it.
@@ -146,7 +148,28 @@ pub struct MeasureRow {
     pub value: Option<f64>,
     pub status: Option<MeasureStatus>,
     pub direction: Option<Direction>,
-    profile: u32,
+}
+
+/// Rows of one kind as unpacked, in run order, with what was read of each
+/// one's texts, until [`Reader::milestone_rows`] or
+/// [`Reader::measure_rows`] makes their profiles.
+#[derive(Debug)]
+pub struct Unpacked<T> {
+    records: Vec<T>,
+    reads: Vec<RecordRead>,
+}
+
+impl<T> Unpacked<T> {
+    /// Room for `n` rows: growing by doubling would hold up to twice them.
+    pub fn with_capacity(n: usize) -> Unpacked<T> {
+        Unpacked { records: Vec::with_capacity(n), reads: Vec::with_capacity(n) }
+    }
+}
+
+impl<T> Default for Unpacked<T> {
+    fn default() -> Self {
+        Unpacked::with_capacity(0)
+    }
 }
 
 /// Rows of one kind in run order, with their profiles (indexed like the
@@ -184,7 +207,11 @@ impl Packed {
     /// list after its length.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            16 + self.ids.len() + 4 * self.id_ends.len() + 34 * self.milestones.len() + 32 * self.measures.len(),
+            16 + self.ids.len()
+                + 4 * self.id_ends.len()
+                + 46 * self.milestones.len()
+                + 44 * self.measures.len()
+                + 4 * self.milestones.iter().map(|m| m.read.rationale.len()).sum::<usize>(),
         );
         let u32s = |out: &mut Vec<u8>, xs: &[u32]| xs.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         let len = |out: &mut Vec<u8>, n: usize| u32s(out, &[u32::try_from(n).unwrap_or(u32::MAX)]);
@@ -196,13 +223,14 @@ impl Packed {
         for m in &self.milestones {
             u32s(&mut out, &[m.document_id, m.plan_year, m.theme_key, m.action, m.target[0], m.target[1], m.target[2]]);
             out.extend_from_slice(&[m.section, m.status]);
-            u32s(&mut out, &[m.profile]);
+            read_to_bytes(&mut out, &m.read);
         }
         len(&mut out, self.measures.len());
         for m in &self.measures {
-            u32s(&mut out, &[m.document_id, m.r#ref, m.title, m.period, m.profile]);
+            u32s(&mut out, &[m.document_id, m.r#ref, m.title, m.period]);
             out.extend_from_slice(&[m.source, m.status, m.direction, u8::from(m.value.is_some())]);
             out.extend_from_slice(&m.value.unwrap_or(0.0).to_le_bytes());
+            read_to_bytes(&mut out, &m.read);
         }
         out
     }
@@ -219,22 +247,32 @@ impl Packed {
             .map(|_| {
                 let [document_id, plan_year, theme_key, action, t0, t1, t2] = r.u32s::<7>()?;
                 let [section, status] = r.u8s::<2>()?;
-                let profile = r.u32()?;
+                let read = r.read()?;
                 let target = [t0, t1, t2];
-                Some(PackedMilestone { document_id, plan_year, theme_key, action, target, section, status, profile })
+                Some(PackedMilestone { document_id, plan_year, theme_key, action, target, section, status, read })
             })
             .collect::<Option<Vec<_>>>()?;
         let n = r.len()?;
         let measures = (0..n)
             .map(|_| {
-                let [document_id, r#ref, title, period, profile] = r.u32s::<5>()?;
+                let [document_id, r#ref, title, period] = r.u32s::<4>()?;
                 let [source, status, direction, has_value] = r.u8s::<4>()?;
                 let value = f64::from_le_bytes(r.u8s::<8>()?);
                 let value = (has_value == 1).then_some(value);
-                Some(PackedMeasure { document_id, r#ref, title, period, value, source, status, direction, profile })
+                let read = r.read()?;
+                Some(PackedMeasure { document_id, r#ref, title, period, value, source, status, direction, read })
             })
             .collect::<Option<Vec<_>>>()?;
         r.0.is_empty().then_some(Packed { ids, id_ends, milestones, measures })
+    }
+}
+
+/// A record's [`RecordRead`] as bytes: its three numbers, then its
+/// rationale's words after their count.
+fn read_to_bytes(out: &mut Vec<u8>, read: &RecordRead) {
+    let n = u32::try_from(read.rationale.len()).unwrap_or(u32::MAX);
+    for x in [read.title, read.outcome, read.activity, n].iter().chain(read.rationale.iter()) {
+        out.extend_from_slice(&x.to_le_bytes());
     }
 }
 
@@ -270,12 +308,20 @@ impl<'a> Bytes<'a> {
         let n = self.u32()? as usize;
         (n <= self.0.len()).then_some(n)
     }
+
+    /// What [`read_to_bytes`] wrote.
+    fn read(&mut self) -> Option<RecordRead> {
+        let [title, outcome, activity] = self.u32s::<3>()?;
+        let n = self.len()?;
+        let rationale = (0..n).map(|_| self.u32()).collect::<Option<Box<[u32]>>>()?;
+        Some(RecordRead { title, outcome, activity, rationale })
+    }
 }
 
 /// No string (an absent field).
 const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct PackedMilestone {
     document_id: u32,
     plan_year: u32,
@@ -284,10 +330,10 @@ struct PackedMilestone {
     target: [u32; 3],
     section: u8,
     status: u8,
-    profile: u32,
+    read: RecordRead,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct PackedMeasure {
     document_id: u32,
     r#ref: u32,
@@ -297,7 +343,7 @@ struct PackedMeasure {
     source: u8,
     status: u8,
     direction: u8,
-    profile: u32,
+    read: RecordRead,
 }
 
 /// Makes rows from records, one document at a time, in any order.
@@ -376,7 +422,7 @@ impl Reader {
                 target: [self.number_opt(&m.start), self.number_opt(&m.end), self.number_opt(&m.revised_end)],
                 section: code(&mut self.sections, m.section),
                 status: code(&mut self.statuses, m.status),
-                profile: self.milestone_profiles.add(&self.norm, m.texts()),
+                read: self.milestone_profiles.add(&self.norm, m.texts()),
             };
             p.milestones.push(packed);
         }
@@ -392,27 +438,31 @@ impl Reader {
                 source: code(&mut self.sources, m.source),
                 status: code(&mut self.measure_statuses, m.status),
                 direction: code(&mut self.directions, m.direction),
-                profile: self.measure_profiles.add(&self.norm, [m.title.as_deref().unwrap_or(""), "", "", ""]),
+                read: self.measure_profiles.add(&self.norm, [m.title.as_deref().unwrap_or(""), "", "", ""]),
             };
             p.measures.push(packed);
         }
         p
     }
 
-    /// The rows of a packed document, appended to `milestones` and
-    /// `measures`.
-    pub fn unpack(&self, p: Packed, milestones: &mut Vec<MilestoneRow>, measures: &mut Vec<MeasureRow>) {
+    /// A packed document's ids, its milestones' then its measures'.
+    fn ids(p: &Packed) -> impl Iterator<Item = Box<str>> + '_ {
         let mut start = 0usize;
-        let mut ids = p.id_ends.iter().map(|end| {
+        p.id_ends.iter().map(move |end| {
             let end = *end as usize;
             let id: Box<str> = p.ids.get(start..end).unwrap_or("").into();
             start = end;
             id
-        });
+        })
+    }
+
+    /// The milestone rows of a packed document, appended to `out`.
+    pub fn unpack_milestones(&self, p: &Packed, out: &mut Unpacked<MilestoneRow>) {
         let s = |n: u32| self.string(n);
-        for m in &p.milestones {
-            milestones.push(MilestoneRow {
-                id: ids.next().unwrap_or_default(),
+        for (m, id) in p.milestones.iter().zip(Self::ids(p)) {
+            out.reads.push(m.read.clone());
+            out.records.push(MilestoneRow {
+                id,
                 document_id: s(m.document_id).unwrap_or_default(),
                 plan_year: s(m.plan_year),
                 section: self.sections.get(usize::from(m.section)).copied().unwrap_or(Section::Main),
@@ -420,12 +470,17 @@ impl Reader {
                 action: s(m.action).unwrap_or_default(),
                 target: Dates { start: s(m.target[0]), end: s(m.target[1]), revised_end: s(m.target[2]) },
                 status: self.statuses.get(usize::from(m.status)).copied().unwrap_or(MilestoneStatus::Unknown),
-                profile: m.profile,
             });
         }
-        for m in &p.measures {
-            measures.push(MeasureRow {
-                id: ids.next().unwrap_or_default(),
+    }
+
+    /// The measure rows of a packed document, appended to `out`.
+    pub fn unpack_measures(&self, p: &Packed, out: &mut Unpacked<MeasureRow>) {
+        let s = |n: u32| self.string(n);
+        for (m, id) in p.measures.iter().zip(Self::ids(p).skip(p.milestones.len())) {
+            out.reads.push(m.read.clone());
+            out.records.push(MeasureRow {
+                id,
                 document_id: s(m.document_id).unwrap_or_default(),
                 r#ref: s(m.r#ref),
                 title: s(m.title),
@@ -434,23 +489,37 @@ impl Reader {
                 value: m.value,
                 status: self.measure_statuses.get(usize::from(m.status)).copied().flatten(),
                 direction: self.directions.get(usize::from(m.direction)).copied().flatten(),
-                profile: m.profile,
             });
         }
     }
 
+    /// The rows of a packed document, appended to `milestones` and
+    /// `measures`.
+    pub fn unpack(&self, p: &Packed, milestones: &mut Unpacked<MilestoneRow>, measures: &mut Unpacked<MeasureRow>) {
+        self.unpack_milestones(p, milestones);
+        self.unpack_measures(p, measures);
+    }
+
+    /// The milestone rows of the run (unpacked, in run order) with their
+    /// profiles. The milestones' profile builder is spent: call once.
+    pub fn milestone_rows(&mut self, rows: Unpacked<MilestoneRow>) -> Rows<MilestoneRow> {
+        let (profiles, vocab) = std::mem::take(&mut self.milestone_profiles).finish(&rows.reads);
+        Rows { records: rows.records, profiles, vocab }
+    }
+
+    /// The measure rows of the run, as [`Reader::milestone_rows`].
+    pub fn measure_rows(&mut self, rows: Unpacked<MeasureRow>) -> Rows<MeasureRow> {
+        let (profiles, vocab) = std::mem::take(&mut self.measure_profiles).finish(&rows.reads);
+        Rows { records: rows.records, profiles, vocab }
+    }
+
     /// The rows of the run, in run order, with their profiles.
     pub fn finish(
-        self,
-        milestones: Vec<MilestoneRow>,
-        measures: Vec<MeasureRow>,
+        mut self,
+        milestones: Unpacked<MilestoneRow>,
+        measures: Unpacked<MeasureRow>,
     ) -> (Rows<MilestoneRow>, Rows<MeasureRow>) {
-        let of = milestones.iter().map(|r| r.profile).collect();
-        let (profiles, vocab) = self.milestone_profiles.finish(of);
-        let milestones = Rows { records: milestones, profiles, vocab };
-        let of = measures.iter().map(|r| r.profile).collect();
-        let (profiles, vocab) = self.measure_profiles.finish(of);
-        (milestones, Rows { records: measures, profiles, vocab })
+        (self.milestone_rows(milestones), self.measure_rows(measures))
     }
 }
 
@@ -464,8 +533,8 @@ pub fn rows_of(
     let milestones: Vec<MilestoneFields> = milestones.iter().map(MilestoneFields::of).collect();
     let measures: Vec<MeasureFields> = measures.iter().map(MeasureFields::of).collect();
     let packed = reader.pack(&milestones, &measures);
-    let (mut ms, mut mz) = (Vec::new(), Vec::new());
-    reader.unpack(packed, &mut ms, &mut mz);
+    let (mut ms, mut mz) = (Unpacked::default(), Unpacked::default());
+    reader.unpack(&packed, &mut ms, &mut mz);
     reader.finish(ms, mz)
 }
 
@@ -511,8 +580,8 @@ mod tests {
             .map(|d| reader.pack(&d.milestones.iter().map(MilestoneFields::of).collect::<Vec<_>>(), &[]))
             .collect();
         by_doc.reverse();
-        let (mut rows, mut none) = (Vec::new(), Vec::new());
-        by_doc.into_iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));
+        let (mut rows, mut none) = (Unpacked::default(), Unpacked::default());
+        by_doc.iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));
         let (arrived, _) = reader.finish(rows, none);
         let (in_order, _) = rows_of(&rules, &whole, &[]);
 
@@ -550,6 +619,7 @@ mod tests {
         let ((ma, za), (mb, zb)) = (fields(&a), fields(&b));
         let (pa, pb) = (reader.pack(&ma, &za), reader.pack(&mb, &zb));
         assert!(pa.milestones() > 0 && pb.measures() > 0);
+        assert!(pa.milestones.iter().any(|m| !m.read.rationale.is_empty()), "rationales' words travel with the rows");
         assert!(pb.measures.iter().any(|m| m.value.is_some()) && pb.measures.iter().any(|m| m.value.is_none()));
         for p in [&pa, &pb, &Packed::default()] {
             let bytes = p.to_bytes();

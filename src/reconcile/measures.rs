@@ -237,8 +237,8 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         // first spares the costly Monge-Elkan for most pairs.
         let cosine_floor = 3.0 * rules.measures.renumbered - 2.0 - 1e-3;
         // Rows are scored side by side (a period's candidates in row order
-        // whatever the threads: the same links), so that under `--jobs 2`
-        // the thread that finished the milestones helps here.
+        // whatever the threads: the same links), on every thread `--jobs`
+        // allows: a run reconciles measures after milestones.
         let per_row: Vec<Vec<Candidate>> = rows
             .par_iter()
             .enumerate()

@@ -206,6 +206,11 @@ fn read_pages(
 
 /// Run `pdf-extract` over every page; if it fails on the whole document,
 /// retry page by page so one bad page does not lose the others.
+///
+/// Each page is laid out inside the same guard, as it is read: a panic in
+/// the layout code on one page (a bug of ours, reported in the warning
+/// with the panic's message) costs that page its tables and positions,
+/// read as plain text, not the whole document.
 fn extract(
     doc: &Document,
     fonts: &HashMap<u32, FontSequence>,

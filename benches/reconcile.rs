@@ -301,8 +301,7 @@ fn on_dataset(path: &str, rounds: usize, rules: &Rules) -> Result<(), String> {
     drop(again);
     let ((milestones, measures), t, peak) = measured(|| {
         let (mut ms, mut mz) = (reconcile::rows::Unpacked::default(), reconcile::rows::Unpacked::default());
-        reader.unpack(&packed, &mut ms, &mut mz);
-        drop(packed);
+        reader.unpack(packed, &mut ms, &mut mz);
         reader.finish(ms, mz)
     });
     let rows_heap = IN_USE.load(Ordering::Relaxed) - records_heap - fields_heap;

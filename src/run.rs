@@ -375,9 +375,9 @@ fn reconcile_into(
 ) -> Result<Reconciled> {
     let mut packed = lock(spool)?.reader()?;
     let mut buffer = Vec::new();
-    let mut each = |f: &mut dyn FnMut(&Packed)| -> Result<()> {
+    let mut each = |f: &mut dyn FnMut(&mut Packed)| -> Result<()> {
         for r in rows {
-            f(&unspool(r, &mut packed, &mut buffer)?);
+            f(&mut unspool(r, &mut packed, &mut buffer)?);
         }
         Ok(())
     };

@@ -137,11 +137,12 @@ pub struct RecordRead {
 /// each document's records as the document arrives and keep word ids
 /// instead of texts ([`crate::reconcile::rows`]).
 ///
-/// Each distinct title, outcome and activity text is read once. Words are numbered as they are first
-/// seen and renumbered in alphabetical order by [`ProfileBuilder::finish`],
-/// so the profiles do not depend on the order records were added in, and no
-/// text is held as strings longer than it takes to read it. Texts are told
-/// apart by a 128-bit digest, not kept as keys.
+/// Each distinct title, outcome and activity text is read once. Words are
+/// numbered as they are first seen and renumbered in alphabetical order by
+/// [`ProfileBuilder::finish`], so the profiles do not depend on the order
+/// records were added in, and no text is held as strings longer than it
+/// takes to read it. Texts are told apart by a 128-bit digest, not kept as
+/// keys.
 #[derive(Debug, Default)]
 pub struct ProfileBuilder {
     /// Printed word → its content words' first-seen ids. The supervisor of

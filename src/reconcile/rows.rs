@@ -446,21 +446,23 @@ impl Reader {
     }
 
     /// A packed document's ids, its milestones' then its measures'.
-    fn ids(p: &Packed) -> impl Iterator<Item = Box<str>> + '_ {
+    fn ids<'p>(ids: &'p str, ends: &'p [u32]) -> impl Iterator<Item = Box<str>> + 'p {
         let mut start = 0usize;
-        p.id_ends.iter().map(move |end| {
+        ends.iter().map(move |end| {
             let end = *end as usize;
-            let id: Box<str> = p.ids.get(start..end).unwrap_or("").into();
+            let id: Box<str> = ids.get(start..end).unwrap_or("").into();
             start = end;
             id
         })
     }
 
-    /// The milestone rows of a packed document, appended to `out`.
-    pub fn unpack_milestones(&self, p: &Packed, out: &mut Unpacked<MilestoneRow>) {
+    /// The milestone rows of a packed document, appended to `out`; they
+    /// are taken out of `p` (its measures are left).
+    pub fn unpack_milestones(&self, p: &mut Packed, out: &mut Unpacked<MilestoneRow>) {
         let s = |n: u32| self.string(n);
-        for (m, id) in p.milestones.iter().zip(Self::ids(p)) {
-            out.reads.push(m.read.clone());
+        // The milestones' ids come first.
+        for (m, id) in std::mem::take(&mut p.milestones).into_iter().zip(Self::ids(&p.ids, &p.id_ends)) {
+            out.reads.push(m.read);
             out.records.push(MilestoneRow {
                 id,
                 document_id: s(m.document_id).unwrap_or_default(),
@@ -474,11 +476,15 @@ impl Reader {
         }
     }
 
-    /// The measure rows of a packed document, appended to `out`.
-    pub fn unpack_measures(&self, p: &Packed, out: &mut Unpacked<MeasureRow>) {
+    /// The measure rows of a packed document, appended to `out`; they are
+    /// taken out of `p` (its milestones, if still there, are left).
+    pub fn unpack_measures(&self, p: &mut Packed, out: &mut Unpacked<MeasureRow>) {
         let s = |n: u32| self.string(n);
-        for (m, id) in p.measures.iter().zip(Self::ids(p).skip(p.milestones.len())) {
-            out.reads.push(m.read.clone());
+        // The measures' ids are the last ones.
+        let measures = std::mem::take(&mut p.measures);
+        let ids = Self::ids(&p.ids, &p.id_ends).skip(p.id_ends.len().saturating_sub(measures.len()));
+        for (m, id) in measures.into_iter().zip(ids) {
+            out.reads.push(m.read);
             out.records.push(MeasureRow {
                 id,
                 document_id: s(m.document_id).unwrap_or_default(),
@@ -495,9 +501,9 @@ impl Reader {
 
     /// The rows of a packed document, appended to `milestones` and
     /// `measures`.
-    pub fn unpack(&self, p: &Packed, milestones: &mut Unpacked<MilestoneRow>, measures: &mut Unpacked<MeasureRow>) {
-        self.unpack_milestones(p, milestones);
-        self.unpack_measures(p, measures);
+    pub fn unpack(&self, mut p: Packed, milestones: &mut Unpacked<MilestoneRow>, measures: &mut Unpacked<MeasureRow>) {
+        self.unpack_milestones(&mut p, milestones);
+        self.unpack_measures(&mut p, measures);
     }
 
     /// The milestone rows of the run (unpacked, in run order) with their
@@ -534,7 +540,7 @@ pub fn rows_of(
     let measures: Vec<MeasureFields> = measures.iter().map(MeasureFields::of).collect();
     let packed = reader.pack(&milestones, &measures);
     let (mut ms, mut mz) = (Unpacked::default(), Unpacked::default());
-    reader.unpack(&packed, &mut ms, &mut mz);
+    reader.unpack(packed, &mut ms, &mut mz);
     reader.finish(ms, mz)
 }
 
@@ -581,7 +587,7 @@ mod tests {
             .collect();
         by_doc.reverse();
         let (mut rows, mut none) = (Unpacked::default(), Unpacked::default());
-        by_doc.iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));
+        by_doc.into_iter().for_each(|p| reader.unpack(p, &mut rows, &mut none));
         let (arrived, _) = reader.finish(rows, none);
         let (in_order, _) = rows_of(&rules, &whole, &[]);
 

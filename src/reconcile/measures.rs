@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -218,7 +219,7 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         let idf = Corpus::of(rows.iter().chain(&cols).map(|g| &titles.profiles[first(*g)]));
         // TF-IDF vectors: every row's, and an open column's only once a row
         // comes near it (most open columns are far from every new row).
-        let row_vectors: Vec<TfIdf> = rows.iter().map(|g| idf.vector(&titles.profiles[first(*g)])).collect();
+        let row_vectors: Vec<TfIdf> = rows.par_iter().map(|g| idf.vector(&titles.profiles[first(*g)])).collect();
         // The earlier groups by ref and by title word: a pair is a candidate
         // when it shares either, and only those pairs are visited.
         let (mut by_ref, mut by_word) = (HashMap::<&str, Vec<usize>>::new(), HashMap::<u32, Vec<usize>>::new());
@@ -239,58 +240,59 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         // Rows are scored side by side (a period's candidates in row order
         // whatever the threads: the same links), on every thread `--jobs`
         // allows: a run reconciles measures after milestones.
+        // An open column's vector is made by whichever thread first needs
+        // it, once a period. A cache per thread made it over and over: rayon
+        // calls the init of `map_init` for every piece of work it splits
+        // off, and under `--jobs 2` at 500 reports the vectors were made
+        // 385,000 times for 54,000 columns, which took the second thread's
+        // gain from this loop.
+        let col_vectors: Vec<OnceLock<TfIdf>> = (0..cols.len()).map(|_| OnceLock::new()).collect();
         let per_row: Vec<Vec<Candidate>> = rows
             .par_iter()
             .enumerate()
-            .map_init(
-                || (Vec::new(), vec![None; cols.len()]),
-                |(near, col_vectors): &mut (Vec<usize>, Vec<Option<TfIdf>>), (r, rg)| {
-                    let mut out = Vec::new();
-                    let b = first(*rg);
-                    near.clear();
-                    if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
-                        near.extend(refs);
+            .map_init(Vec::new, |near: &mut Vec<usize>, (r, rg)| {
+                let mut out = Vec::new();
+                let b = first(*rg);
+                near.clear();
+                if let Some(refs) = measures[b].r#ref.as_deref().and_then(|x| by_ref.get(x)) {
+                    near.extend(refs);
+                }
+                for w in probe_words(&row_vectors[r], cosine_floor) {
+                    near.extend(by_word.get(&w).into_iter().flatten());
+                }
+                near.sort_unstable();
+                near.dedup();
+                for &c in near.iter() {
+                    let a = first(cols[c]);
+                    let (ma, mb) = (&measures[a], &measures[b]);
+                    let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
+                    let vc = col_vectors[c].get_or_init(|| idf.vector(&titles.profiles[a]));
+                    let vr = &row_vectors[r];
+                    if !same_ref && cosine(vc, vr) < cosine_floor {
+                        continue;
                     }
-                    for w in probe_words(&row_vectors[r], cosine_floor) {
-                        near.extend(by_word.get(&w).into_iter().flatten());
-                    }
-                    near.sort_unstable();
-                    near.dedup();
-                    for &c in near.iter() {
-                        let a = first(cols[c]);
-                        let (ma, mb) = (&measures[a], &measures[b]);
-                        let same_ref = ma.r#ref.is_some() && ma.r#ref == mb.r#ref;
-                        let vc = col_vectors[c].get_or_insert_with(|| idf.vector(&titles.profiles[a]));
-                        let vr = &row_vectors[r];
-                        if !same_ref && cosine(vc, vr) < cosine_floor {
-                            continue;
+                    let sim = (ma.title.is_some() && mb.title.is_some()).then(|| titles.mean_similarity(a, b, vc, vr));
+                    let m = &rules.measures;
+                    let total = m.same_ref + m.title;
+                    let (ref_w, title_w) = (m.same_ref / total, m.title / total);
+                    let (decision, note) = match (same_ref, sim) {
+                        (true, None) => (Decision::Auto, None),
+                        (true, Some(s)) if s >= m.title_agrees => (Decision::Auto, None),
+                        (true, Some(_)) => (Decision::Review, Some("same ref, different title: possible renumbering")),
+                        (false, Some(s)) if s >= m.renumbered => {
+                            (Decision::Review, Some("near-identical title under a new ref: possible renumbering"))
                         }
-                        let sim =
-                            (ma.title.is_some() && mb.title.is_some()).then(|| titles.mean_similarity(a, b, vc, vr));
-                        let m = &rules.measures;
-                        let total = m.same_ref + m.title;
-                        let (ref_w, title_w) = (m.same_ref / total, m.title / total);
-                        let (decision, note) = match (same_ref, sim) {
-                            (true, None) => (Decision::Auto, None),
-                            (true, Some(s)) if s >= m.title_agrees => (Decision::Auto, None),
-                            (true, Some(_)) => {
-                                (Decision::Review, Some("same ref, different title: possible renumbering"))
-                            }
-                            (false, Some(s)) if s >= m.renumbered => {
-                                (Decision::Review, Some("near-identical title under a new ref: possible renumbering"))
-                            }
-                            _ => continue,
-                        };
-                        let evidence = Evidence {
-                            same_ref: round4(ref_w * f64::from(u8::from(same_ref))),
-                            title: sim.map(|s| round4(title_w * s)),
-                        };
-                        let score = if sim.is_some() { evidence.sum() } else { 1.0 };
-                        out.push(Candidate { row: r, col: c, score, evidence, decision, note });
-                    }
-                    out
-                },
-            )
+                        _ => continue,
+                    };
+                    let evidence = Evidence {
+                        same_ref: round4(ref_w * f64::from(u8::from(same_ref))),
+                        title: sim.map(|s| round4(title_w * s)),
+                    };
+                    let score = if sim.is_some() { evidence.sum() } else { 1.0 };
+                    out.push(Candidate { row: r, col: c, score, evidence, decision, note });
+                }
+                out
+            })
             .collect();
         let cands: Vec<Candidate> = per_row.into_iter().flatten().collect();
         let edges: Vec<Edge> = cands.iter().map(|c| Edge { row: c.row, col: c.col, score: c.score }).collect();

@@ -56,22 +56,20 @@ impl AtomicFile {
         Ok(AtomicFile { path: path.to_path_buf(), tmp, writer: BufWriter::with_capacity(1 << 16, f), committed: false })
     }
 
-    /// Have the system start writing what was written so far to disk, and
-    /// return at once: the data then goes to disk while the caller works
-    /// on, and [`AtomicFile::commit`]'s wait for the disk is shorter (for a
-    /// dataset of 100 MB here, that wait was 0.18 s of the 0.25 s writing
-    /// took). Only a hint: where the system has no such call it does
-    /// nothing.
-    pub fn start_writeback(&mut self) -> Result<()> {
+    /// Put what was written so far on disk, and wait for it: for a caller
+    /// with work going on on other threads, so that [`AtomicFile::commit`]
+    /// then waits only for what is written after.
+    ///
+    /// The wait at commit is mostly the flush of the disk's own cache, not
+    /// the writing: here (a virtual disk) 100 MB reach the device in 0.04 s
+    /// and the flush that makes them durable takes 0.11-0.15 s more. Asking
+    /// for the writing early (`sync_file_range`, as this did before) does
+    /// not shorten that: the fsync at commit of a 500-report dataset took
+    /// 0.06-0.14 s (three runs). With the records synced while the series
+    /// are made, it takes 0.055-0.066 s.
+    pub fn sync_so_far(&mut self) -> Result<()> {
         self.writer.flush().with_context(|| format!("writing {}", self.tmp.display()))?;
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            // SAFETY: a plain system call on a descriptor this file owns.
-            let _ =
-                unsafe { libc::sync_file_range(self.writer.get_ref().as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
-        }
-        Ok(())
+        self.writer.get_ref().sync_data().with_context(|| format!("flushing {}", self.tmp.display()))
     }
 
     /// Flush to disk and rename over `path`.
@@ -230,7 +228,8 @@ impl DatasetWriter {
 
     /// The documents, then their milestones, measures and key entries (the
     /// records of `documents[i]` at `spooled[i]`), and have the system
-    /// start putting them on disk.
+    /// put them on disk (meant for a thread of its own: it waits for the
+    /// disk).
     pub fn records(&mut self, documents: &[Document], spooled: &[Spooled], spool: &mut SpoolReader) -> Result<()> {
         let records = |f: fn(&Spooled) -> Span| -> Vec<Span> { spooled.iter().map(f).collect() };
         let w = &mut self.file;
@@ -249,7 +248,7 @@ impl DatasetWriter {
             Ok(())
         })();
         written.with_context(|| format!("writing {}", self.file.tmp.display()))?;
-        self.file.start_writeback()
+        self.file.sync_so_far()
     }
 
     /// The series and the errors; then the dataset is complete, flushed to

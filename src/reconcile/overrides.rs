@@ -53,6 +53,13 @@ impl Resolved {
 
 /// Find the units each override rule names.
 pub fn resolve(rules: &Rules, milestones: &[MilestoneRow], units: &[Unit], years: &Years) -> Resolved {
+    let overrides = &rules.overrides;
+    // Most runs have no rules: the indices below key every milestone's
+    // action text (50-70 ms at 500 reports, on the one thread that then
+    // links milestones).
+    if overrides.must_link.is_empty() && overrides.cannot_link.is_empty() {
+        return Resolved::default();
+    }
     let mut unit_of: Vec<usize> = vec![0; milestones.len()];
     for (u, unit) in units.iter().enumerate() {
         unit_of[unit.primary] = u;
@@ -81,7 +88,6 @@ pub fn resolve(rules: &Rules, milestones: &[MilestoneRow], units: &[Unit], years
     };
     let order_key = |u: usize| (units[u].year.unwrap_or(years.keys.len()), u);
     let mut out = Resolved::default();
-    let overrides = &rules.overrides;
     for (kind, list) in [("must_link", &overrides.must_link), ("cannot_link", &overrides.cannot_link)] {
         for (n, pair) in list.iter().enumerate() {
             let OverridePair { a, b, note } = pair.get_ref();

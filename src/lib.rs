@@ -19,6 +19,7 @@
 pub mod classify;
 pub mod emit;
 pub mod eval;
+pub mod footprint;
 pub mod handoff;
 pub mod ingest;
 pub mod inspect;

@@ -30,12 +30,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::emit;
+use crate::footprint;
 use crate::handoff::{hand_off, Outcome};
 use crate::ingest::{self, InputFile};
 use crate::model::{Document, DocumentError};
 use crate::pipeline::{self, DocOptions};
 use crate::reconcile;
-use crate::reconcile::rows::{Packed, Reader, Unpacked};
+use crate::reconcile::rows::{MeasureRow, MilestoneRow, Packed, Reader, Rows, Unpacked};
 use crate::rules::Rules;
 use crate::spool::{Span, Spool, SpoolReader, Spooled};
 use crate::worker::{self, WorkerOptions};
@@ -354,24 +355,22 @@ pub struct Reconciled {
     pub notes: Vec<String>,
 }
 
-/// Reconcile milestones, then measures, spooling the series as they are
-/// made.
+/// Reconcile milestones and measures, spooling the series as they are
+/// made: side by side when that fits in the memory the run has already
+/// used ([`side_by_side`]), else one kind after the other.
 ///
-/// One kind after the other, each kind's rows made from the spool only
-/// when its turn comes and dropped when it is done: the two kinds' rows
-/// and working memory are never held together. Side by side (each on its
-/// own thread) they made the supervisor's peak 84 MiB at 1,000 reports,
-/// above what the whole run peaked at while workers read. One after the
-/// other (each kind's own steps still on every thread `--jobs` allows),
-/// the supervisor peaks at 60-62 MiB there, and the tail after the workers
-/// is ~0.2 s longer at 500 reports (`--jobs 2`: 1.18 -> 1.41 s, medians
-/// of four alternated runs), as parts of each kind run on one thread.
+/// One after the other, each kind's rows are made from the spool only when
+/// its turn comes and dropped when it is done, so the two kinds' rows and
+/// working memory are never held together. Each kind has steps that run on
+/// one thread (a plan year's assignment, writing the series), so side by
+/// side the other kind fills the second thread meanwhile.
 fn reconcile_into(
     mut reader: Reader,
     rows: &[SpooledRows],
     documents: &[Document],
     rules: &Rules,
     spool: &Mutex<Spool>,
+    together: bool,
 ) -> Result<Reconciled> {
     let mut packed = lock(spool)?.reader()?;
     let mut buffer = Vec::new();
@@ -381,23 +380,68 @@ fn reconcile_into(
         }
         Ok(())
     };
-
-    let mut records = Unpacked::with_capacity(rows.iter().map(|r| r.milestones).sum());
+    let count = |f: fn(&SpooledRows) -> usize| rows.iter().map(f).sum();
+    let milestones_of = |rows: Rows<MilestoneRow>| -> Result<(Spans, Vec<String>)> {
+        let mut out = ToSpool::new(spool);
+        let notes = reconcile::milestone_series_into(&rows, documents, rules, &mut |s| out.push(s));
+        drop(rows);
+        Ok((out.finish()?, notes))
+    };
+    let measures_of = |rows: Rows<MeasureRow>| -> Result<Spans> {
+        let mut out = ToSpool::new(spool);
+        reconcile::measure_series_into(&rows, documents, rules, &mut |s| out.push(s));
+        drop(rows);
+        out.finish()
+    };
+    if together {
+        let (mut milestones, mut measures) =
+            (Unpacked::with_capacity(count(|r| r.milestones)), Unpacked::with_capacity(count(|r| r.measures)));
+        each(&mut |p| {
+            reader.unpack_milestones(p, &mut milestones);
+            reader.unpack_measures(p, &mut measures);
+        })?;
+        let (milestones, measures) = (reader.milestone_rows(milestones), reader.measure_rows(measures));
+        let (series, measure_series) = rayon::join(|| milestones_of(milestones), || measures_of(measures));
+        let (series, notes) = series?;
+        return Ok(Reconciled { series, measure_series: measure_series?, notes });
+    }
+    let mut records = Unpacked::with_capacity(count(|r| r.milestones));
     each(&mut |p| reader.unpack_milestones(p, &mut records))?;
-    let milestones = reader.milestone_rows(records);
-    let mut out = ToSpool::new(spool);
-    let notes = reconcile::milestone_series_into(&milestones, documents, rules, &mut |s| out.push(s));
-    drop(milestones);
-    let series = out.finish()?;
-
-    let mut records = Unpacked::with_capacity(rows.iter().map(|r| r.measures).sum());
+    let (series, notes) = milestones_of(reader.milestone_rows(records))?;
+    let mut records = Unpacked::with_capacity(count(|r| r.measures));
     each(&mut |p| reader.unpack_measures(p, &mut records))?;
-    let measures = reader.measure_rows(records);
-    let mut out = ToSpool::new(spool);
-    reconcile::measure_series_into(&measures, documents, rules, &mut |s| out.push(s));
-    drop(measures);
-    let measure_series = out.finish()?;
+    let measure_series = measures_of(reader.measure_rows(records))?;
     Ok(Reconciled { series, measure_series, notes })
+}
+
+/// What reconciling one row takes at its peak, unpacked and worked on,
+/// rounded up from the supervisor's peak after the workers less its size
+/// before (`--jobs 2`). Measures alone (one kind after the other): 21.5
+/// MiB for 27,322 rows at 500 reports, 39.8 MiB for 53,097 at 1,000, 790-
+/// 830 bytes a row. Both kinds side by side: 35 and 70 MiB, which leaves
+/// 530-560 bytes a milestone (27,044 and 56,930 rows).
+const MILESTONE_ROW_BYTES: u64 = 560;
+const MEASURE_ROW_BYTES: u64 = 840;
+
+/// The memory reconciling both kinds side by side takes, estimated.
+fn side_by_side_need(milestones: usize, measures: usize) -> u64 {
+    MILESTONE_ROW_BYTES
+        .saturating_mul(milestones as u64)
+        .saturating_add(MEASURE_ROW_BYTES.saturating_mul(measures as u64))
+}
+
+/// Whether to reconcile the two kinds side by side: only on more than one
+/// thread, and only when what that takes (`need`) fits in what the run
+/// held while reading and has given back ([`footprint::given_back`]). Then
+/// the run's peak stays the one reading made (at 500 reports: the
+/// supervisor peaks at 54 MiB side by side, the run at 69-70 while
+/// reading), and the tail after the workers is ~0.3 s shorter (`--jobs 2`,
+/// four alternated runs: medians 1.57 -> 1.27 s). A large archive does not
+/// fit (1,000 reports: 89-90 MiB side by side against 70-72 while
+/// reading) and goes one kind after the other. `tests/cli.rs` checks that
+/// both ways write the same dataset (`--jobs 1` and `--jobs 2`).
+fn side_by_side(jobs: usize, need: u64, given_back: u64) -> bool {
+    jobs >= 2 && need <= given_back
 }
 
 /// Run the whole batch and write the dataset.
@@ -419,6 +463,13 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
     let milestone_count = rows.iter().map(|r| r.milestones).sum();
     let measure_count = rows.iter().map(|r| r.measures).sum();
     let mut dataset = emit::DatasetWriter::create(&opts.out)?;
+    // Workers are done and waited for: their peaks count as given back.
+    let workers = match opts.isolation {
+        Isolation::Workers(_) => opts.jobs.min(files.len()),
+        Isolation::InProcess => 0,
+    };
+    let together =
+        side_by_side(opts.jobs, side_by_side_need(milestone_count, measure_count), footprint::given_back(workers));
     // Reconciliation runs on threads too: `--jobs` bounds those as well, so
     // `--jobs 1` reconciles on one core (the records are written beside it:
     // mostly copying, and waiting for the disk).
@@ -426,7 +477,7 @@ pub fn run(files: Vec<InputFile>, rules: &Rules, opts: &RunOptions) -> Result<Su
         rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().context("starting worker threads")?;
     let (written, reconciled) = std::thread::scope(|s| {
         let writing = s.spawn(|| dataset.records(&documents, &spooled, &mut records));
-        let reconciled = pool.install(|| reconcile_into(reader, &rows, &documents, rules, &spool));
+        let reconciled = pool.install(|| reconcile_into(reader, &rows, &documents, rules, &spool, together));
         let written = writing.join().unwrap_or_else(|_| bail!("writing the dataset's records failed (a panic)"));
         (written, reconciled)
     });
@@ -503,6 +554,18 @@ fn process_alive(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn side_by_side_only_on_threads_and_within_what_was_given_back() {
+        // 500 reports' rows need ~38 MB; two workers' peaks gave back ~54.
+        let need = side_by_side_need(27_044, 27_322);
+        assert!((35_000_000..40_000_000).contains(&need), "{need}");
+        assert!(side_by_side(2, need, 54_000_000));
+        assert!(!side_by_side(1, need, 54_000_000), "one thread gains nothing and would hold both kinds");
+        // 1,000 reports' rows do not fit.
+        assert!(!side_by_side(2, side_by_side_need(56_930, 53_097), 54_000_000));
+        assert!(!side_by_side(2, side_by_side_need(usize::MAX, usize::MAX), u64::MAX - 1));
+    }
 
     #[test]
     fn stale_temporaries_of_dead_runs_are_removed() {

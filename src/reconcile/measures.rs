@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -80,17 +80,19 @@ impl Evidence {
 pub fn series(rows: &Rows<MeasureRow>, documents: &[Document], rules: &Rules, sink: &mut dyn FnMut(MeasureSeries)) {
     let measures = &rows.records;
     let docs: HashMap<&str, &Document> = documents.iter().map(|d| (d.id.as_str(), d)).collect();
-    let period = |m: &MeasureRow| -> Option<String> {
-        m.period.as_deref().map(String::from).or_else(|| docs.get(&*m.document_id).and_then(|d| d.period.clone()))
-    };
     let titles = Titles::new(&rows.profiles, &rows.vocab, rules);
-    let periods: Vec<Option<String>> = measures.iter().map(period).collect();
-    let mut slots: Vec<String> = periods.iter().flatten().cloned().collect();
+    // Each measure's period, borrowed: its own, else its document's.
+    let periods: Vec<Option<&str>> = measures
+        .iter()
+        .map(|m| m.period.as_deref().or_else(|| docs.get(&*m.document_id).and_then(|d| d.period.as_deref())))
+        .collect();
+    // The distinct periods in order, a sort key made per period rather than
+    // per measure (the text is part of the key, so no two keys tie and the
+    // order does not depend on the set's).
+    let mut slots: Vec<&str> = periods.iter().flatten().copied().collect::<HashSet<&str>>().into_iter().collect();
     slots.sort_by_cached_key(|p| period_key(p));
-    slots.dedup();
-    let slot_index: HashMap<&str, usize> = slots.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let slot_of: Vec<Option<usize>> =
-        periods.iter().map(|p| p.as_deref().and_then(|p| slot_index.get(p).copied())).collect();
+    let slot_index: HashMap<&str, usize> = slots.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let slot_of: Vec<Option<usize>> = periods.iter().map(|p| p.and_then(|p| slot_index.get(p).copied())).collect();
 
     // Canonical order: period, scorecard before narrative, the document with
     // the most measures, DOCX, document id, row.
@@ -335,7 +337,7 @@ fn output(
     measures: &[MeasureRow],
     groups: &[Group],
     pred: &[Option<GroupLink>],
-    slots: &[String],
+    slots: &[&str],
     sink: &mut dyn FnMut(MeasureSeries),
 ) {
     let first: Vec<usize> = (0..groups.len())
@@ -357,7 +359,7 @@ fn output(
         let mut history = Vec::new();
         for &g in &members_groups {
             let head = &measures[groups[g].rows[0]];
-            let period = groups[g].slot.and_then(|s| slots.get(s).cloned());
+            let period = groups[g].slot.and_then(|s| slots.get(s).map(|p| p.to_string()));
             let (score, decision, link) = match &pred[g] {
                 Some(l) => (
                     l.score,

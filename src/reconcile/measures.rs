@@ -240,8 +240,8 @@ fn link(measures: &[MeasureRow], groups: &[Group], slots: usize, titles: &Titles
         // first spares the costly Monge-Elkan for most pairs.
         let cosine_floor = 3.0 * rules.measures.renumbered - 2.0 - 1e-3;
         // Rows are scored side by side (a period's candidates in row order
-        // whatever the threads: the same links), on every thread `--jobs`
-        // allows: a run reconciles measures after milestones.
+        // whatever the threads: the same links), on the threads `--jobs`
+        // allows, which a run may share with reconciling milestones.
         // An open column's vector is made by whichever thread first needs
         // it, once a period. A cache per thread made it over and over: rayon
         // calls the init of `map_init` for every piece of work it splits

@@ -55,7 +55,7 @@ impl Resolved {
 pub fn resolve(rules: &Rules, milestones: &[MilestoneRow], units: &[Unit], years: &Years) -> Resolved {
     let overrides = &rules.overrides;
     // Most runs have no rules: the indices below key every milestone's
-    // action text (50-70 ms at 500 reports, on the one thread that then
+    // action text (45-72 ms at 500 reports, on the one thread that then
     // links milestones).
     if overrides.must_link.is_empty() && overrides.cannot_link.is_empty() {
         return Resolved::default();

@@ -16,7 +16,8 @@
 //! record's own words, its rationale's, as a [`RecordRead`]), and a run
 //! keeps them on disk ([`Packed::to_bytes`]) until the workers are done;
 //! [`Reader::unpack_milestones`] and [`Reader::unpack_measures`] then make
-//! each kind's rows when its turn comes. What stays in memory while workers
+//! the rows of each kind when it is reconciled (both in one pass when the
+//! run reconciles them side by side, `crate::run`). What stays in memory while workers
 //! read is what records share: the string tables, the words met, each
 //! distinct title and outcome or activity text. Measured on 110,000
 //! records (`cargo bench --bench reconcile -- --dataset`, 1,000 reports):
